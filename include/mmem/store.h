@@ -1,0 +1,125 @@
+#ifndef MMEM_STORE_H
+#define MMEM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmem/clock.h"
+#include "mmem/hash.h"
+
+/* The store: a sharded, lock-striped hash table over slab-allocated items
+ * with per-class LRU eviction. It knows nothing of the wire format or the
+ * event loop. Every function is thread-safe. Lock order is written at the top
+ * of store.c and in doc/threads.md.
+ *
+ * Items returned to callers carry a reference; give it back with
+ * mm_store_unref(). An item stays readable while referenced even if it is
+ * deleted, replaced or evicted meanwhile. */
+
+struct mm_item;
+struct mm_store;
+
+enum mm_store_rc {
+    MM_STORE_OK = 0,
+    MM_STORE_NOT_FOUND,
+    MM_STORE_EXISTS,          /* cas mismatch */
+    MM_STORE_NOT_STORED,      /* add on existing, replace/append/prepend on missing */
+    MM_STORE_NOMEM,           /* no memory and eviction disabled or impossible */
+    MM_STORE_TOO_LARGE,       /* larger than the largest slab class / -I */
+    MM_STORE_NON_NUMERIC,     /* incr/decr on a value that is not a number */
+    MM_STORE_DELTA_NOMEM      /* incr/decr needed a new item and none could be had */
+};
+
+enum mm_store_mode {
+    MM_STORE_SET = 0,
+    MM_STORE_ADD,
+    MM_STORE_REPLACE,
+    MM_STORE_APPEND,
+    MM_STORE_PREPEND,
+    MM_STORE_CAS
+};
+
+struct mm_store_cfg {
+    size_t mem_limit;         /* bytes of item memory (-m) */
+    double factor;            /* -f */
+    size_t chunk_min;         /* -n: smallest key+value+header space */
+    size_t item_size_max;     /* -I */
+    size_t slab_page_size;    /* page size: 1 MB, or -I if larger */
+    size_t slab_chunk_max;    /* largest chunk; larger items are chained or refused */
+    bool prealloc;            /* -L */
+    bool evict;               /* false with -M */
+    bool use_cas;             /* false with -C */
+    unsigned hashpower;       /* initial log2(buckets) per shard, 0 = default */
+    bool hash_expand;         /* grow the table online */
+    unsigned shard_bits;      /* log2(shards) */
+    const struct mm_clock *clock;
+};
+
+/* Outcome counters a command needs for stats (hits vs. expired vs. flushed). */
+enum mm_store_get_result {
+    MM_STORE_GET_HIT = 0,
+    MM_STORE_GET_MISS,
+    MM_STORE_GET_EXPIRED,
+    MM_STORE_GET_FLUSHED
+};
+
+struct mm_store *mm_store_create(const struct mm_store_cfg *cfg);
+void mm_store_destroy(struct mm_store **st);
+
+/* Look up a live item; NULL if missing, expired or flushed (*why says which;
+ * why may be NULL). With touch, the expiry becomes new_exp (gat/touch). */
+struct mm_item *mm_store_get(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                             bool touch, mm_reltime_t new_exp, enum mm_store_get_result *why);
+
+/* Reserve an unlinked item for key with room for vlen value bytes. Returns
+ * NULL with *rc = TOO_LARGE or NOMEM. The caller fills mm_item_data(), then
+ * commits or aborts; the reserve reference is consumed by either. */
+struct mm_item *mm_store_reserve(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                                 uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen,
+                                 enum mm_store_rc *rc);
+/* Link a reserved item according to mode. cas_in is the client's CAS for
+ * MM_STORE_CAS. On OK, *cas_out (if not NULL) gets the new CAS. */
+enum mm_store_rc mm_store_commit(struct mm_store *st, struct mm_item *it, enum mm_store_mode mode,
+                                 uint64_t cas_in, uint64_t *cas_out);
+void mm_store_abort(struct mm_store *st, struct mm_item *it);
+
+/* Delete; cas_in != 0 deletes only if the CAS matches (EXISTS otherwise). */
+enum mm_store_rc mm_store_delete(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                                 uint64_t cas_in);
+
+/* incr/decr as memcached: 64-bit unsigned, incr wraps, decr stops at 0. When
+ * the new number is not longer than the old value it is written in place,
+ * padded on the right with spaces to the old length (memcached's quirk).
+ * *value gets the new number; *cas_out the new CAS (may be NULL). */
+enum mm_store_rc mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                                bool incr, uint64_t delta, uint64_t cas_in, uint64_t *value,
+                                uint64_t *cas_out);
+
+enum mm_store_rc mm_store_touch(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                                mm_reltime_t exptime);
+
+/* Invalidate every item stored at or before `when` (a reltime; "now" for an
+ * immediate flush, later for flush_all <delay>). */
+void mm_store_flush(struct mm_store *st, mm_reltime_t when);
+
+/* Change the memory limit at run time (cache_memlimit). */
+void mm_store_set_limit(struct mm_store *st, size_t mem_limit);
+
+void mm_store_ref(struct mm_store *st, struct mm_item *it);
+void mm_store_unref(struct mm_store *st, struct mm_item *it);
+
+/* Stats: emit(arg, name, value) for the "stats" store fields (curr_items,
+ * total_items, bytes, evictions, reclaimed, expired_unfetched,
+ * evicted_unfetched, hash_power_level, hash_bytes, hash_is_expanding,
+ * limit_maxbytes, ...), and for "stats slabs" / "stats items" in memcached's
+ * formats ("STAT items:<cls>:<field>" is composed by the caller from the
+ * names given here: emit gets e.g. "items:1:number"). */
+typedef void (*mm_store_emit_fn)(void *arg, const char *name, const char *value);
+void mm_store_stats(struct mm_store *st, mm_store_emit_fn emit, void *arg);
+void mm_store_stats_slabs(struct mm_store *st, mm_store_emit_fn emit, void *arg);
+void mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg);
+void mm_store_stats_sizes(struct mm_store *st, mm_store_emit_fn emit, void *arg);
+void mm_store_stats_reset(struct mm_store *st);
+
+#endif
