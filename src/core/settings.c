@@ -1,0 +1,1522 @@
+/* Command line: memcached 1.6.18's flags, long options and -o extended
+ * options parsed into struct mm_settings, with memcached's defaults, its
+ * validation messages and exit statuses, plus the "stats settings" listing in
+ * memcached's order. Options that mmem does not implement are either refused
+ * by name (-S -Y -Z -e) or accepted, validated and noted for main to report.
+ * No I/O other than writing messages to the FILEs the caller passes. */
+#include "config.h"
+
+#include "mmem/settings.h"
+#include "mmem/hash.h"
+#include "mmem/scan.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KB ((size_t)1024)
+#define MB ((size_t)1024 * 1024)
+
+/* memcached's own limits and page size: the validation below reproduces its
+ * checks against these, whatever page size mmem's slab allocator then uses. */
+#define ITEM_SIZE_MAX_LOWER 1024
+#define ITEM_SIZE_MAX_UPPER (1024 * MB)
+#define MEMCACHED_PAGE_SIZE MB
+
+/* Long option values beyond any char: mmem's own long options. */
+#define OPT_READY_FD 1000
+
+/* -o options. "applied" ones change what mmem does; the others are accepted
+ * for compatibility and noted. The order is the order of the usage text. */
+#define MM_XOPTS(X)                                                                                \
+    X(MAXCONNS_FAST, "maxconns_fast", true)                                                        \
+    X(NO_MAXCONNS_FAST, "no_maxconns_fast", true)                                                  \
+    X(HASHPOWER, "hashpower", true)                                                                \
+    X(NO_HASHEXPAND, "no_hashexpand", true)                                                        \
+    X(IDLE_TIMEOUT, "idle_timeout", true)                                                          \
+    X(SLAB_CHUNK_MAX, "slab_chunk_max", true)                                                      \
+    X(READ_BUF_MEM_LIMIT, "read_buf_mem_limit", true)                                              \
+    X(EV_BACKEND, "ev_backend", true)                                                              \
+    X(SHARD_BITS, "shard_bits", true)                                                              \
+    X(NO_CHUNKED_ITEMS, "no_chunked_items", true)                                                  \
+    X(MODERN, "modern", true)                                                                      \
+    X(NO_MODERN, "no_modern", true)                                                                \
+    X(TAIL_REPAIR_TIME, "tail_repair_time", false)                                                 \
+    X(HASH_ALGORITHM, "hash_algorithm", false)                                                     \
+    X(LRU_CRAWLER, "lru_crawler", false)                                                           \
+    X(NO_LRU_CRAWLER, "no_lru_crawler", false)                                                     \
+    X(LRU_CRAWLER_SLEEP, "lru_crawler_sleep", false)                                               \
+    X(LRU_CRAWLER_TOCRAWL, "lru_crawler_tocrawl", false)                                           \
+    X(LRU_MAINTAINER, "lru_maintainer", false)                                                     \
+    X(NO_LRU_MAINTAINER, "no_lru_maintainer", false)                                               \
+    X(HOT_LRU_PCT, "hot_lru_pct", false)                                                           \
+    X(WARM_LRU_PCT, "warm_lru_pct", false)                                                         \
+    X(HOT_MAX_FACTOR, "hot_max_factor", false)                                                     \
+    X(WARM_MAX_FACTOR, "warm_max_factor", false)                                                   \
+    X(TEMPORARY_TTL, "temporary_ttl", false)                                                       \
+    X(WATCHER_LOGBUF_SIZE, "watcher_logbuf_size", false)                                           \
+    X(WORKER_LOGBUF_SIZE, "worker_logbuf_size", false)                                             \
+    X(TRACK_SIZES, "track_sizes", false)                                                           \
+    X(SLAB_REASSIGN, "slab_reassign", false)                                                       \
+    X(NO_SLAB_REASSIGN, "no_slab_reassign", false)                                                 \
+    X(SLAB_AUTOMOVE, "slab_automove", false)                                                       \
+    X(NO_SLAB_AUTOMOVE, "no_slab_automove", false)                                                 \
+    X(SLAB_AUTOMOVE_RATIO, "slab_automove_ratio", false)                                           \
+    X(SLAB_AUTOMOVE_WINDOW, "slab_automove_window", false)                                         \
+    X(SLAB_SIZES, "slab_sizes", false)                                                             \
+    X(INLINE_ASCII_RESP, "inline_ascii_resp", false)                                               \
+    X(NO_INLINE_ASCII_RESP, "no_inline_ascii_resp", false)                                         \
+    X(DROP_PRIVILEGES, "drop_privileges", false)                                                   \
+    X(NO_DROP_PRIVILEGES, "no_drop_privileges", false)                                             \
+    X(RESP_OBJ_MEM_LIMIT, "resp_obj_mem_limit", false)                                             \
+    X(SOCK_COOKIE_ID, "sock_cookie_id", false)                                                     \
+    X(EXT_PATH, "ext_path", false)                                                                 \
+    X(EXT_PAGE_SIZE, "ext_page_size", false)                                                       \
+    X(EXT_WBUF_SIZE, "ext_wbuf_size", false)                                                       \
+    X(EXT_THREADS, "ext_threads", false)                                                           \
+    X(EXT_IO_DEPTH, "ext_io_depth", false)                                                         \
+    X(EXT_ITEM_SIZE, "ext_item_size", false)                                                       \
+    X(EXT_ITEM_AGE, "ext_item_age", false)                                                         \
+    X(EXT_LOW_TTL, "ext_low_ttl", false)                                                           \
+    X(EXT_RECACHE_RATE, "ext_recache_rate", false)                                                 \
+    X(EXT_COMPACT_UNDER, "ext_compact_under", false)                                               \
+    X(EXT_DROP_UNDER, "ext_drop_under", false)                                                     \
+    X(EXT_MAX_SLEEP, "ext_max_sleep", false)                                                       \
+    X(EXT_MAX_FRAG, "ext_max_frag", false)                                                         \
+    X(EXT_DROP_UNREAD, "ext_drop_unread", false)                                                   \
+    X(SLAB_AUTOMOVE_FREERATIO, "slab_automove_freeratio", false)                                   \
+    X(SSL_CHAIN_CERT, "ssl_chain_cert", false)                                                     \
+    X(SSL_KEY, "ssl_key", false)                                                                   \
+    X(SSL_VERIFY_MODE, "ssl_verify_mode", false)                                                   \
+    X(SSL_KEYFORMAT, "ssl_keyformat", false)                                                       \
+    X(SSL_CIPHERS, "ssl_ciphers", false)                                                           \
+    X(SSL_CA_CERT, "ssl_ca_cert", false)                                                           \
+    X(SSL_WBUF_SIZE, "ssl_wbuf_size", false)                                                       \
+    X(SSL_SESSION_CACHE, "ssl_session_cache", false)                                               \
+    X(SSL_KERNEL_TLS, "ssl_kernel_tls", false)                                                     \
+    X(SSL_MIN_VERSION, "ssl_min_version", false)
+
+enum xopt_id {
+#define XOPT_ENUM(id, name, applied) XOPT_##id,
+    MM_XOPTS(XOPT_ENUM)
+#undef XOPT_ENUM
+        XOPT_COUNT
+};
+
+struct xopt {
+    const char *name;
+    bool applied;
+};
+
+static const struct xopt xopts[] = {
+#define XOPT_ROW(id, name, applied) {name, applied},
+    MM_XOPTS(XOPT_ROW)
+#undef XOPT_ROW
+};
+
+/* Short flags that are accepted and noted (no effect in mmem). Their noted
+ * ids come after the -o options. */
+enum { NOTE_FLAG_N = XOPT_COUNT, NOTE_COUNT };
+
+_Static_assert(NOTE_COUNT < UINT16_MAX, "noted ids fit in uint16_t");
+
+static const char *const ssl_versions[] = {"tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* glibc's atoi is (int)strtol: saturated at long range, then truncated to
+ * int. memcached parses most numeric flags with atoi, so mmem does the same
+ * (with the truncation made well defined). */
+static int
+c_atoi(const char *v)
+{
+    long l = strtol(v, NULL, 10);
+
+    return (int)(unsigned)(unsigned long)l;
+}
+
+static bool
+scan_u32_str(const char *v, uint32_t *out)
+{
+    return mm_scan_u32(v, v + strlen(v), out);
+}
+
+static bool
+scan_i32_str(const char *v, int32_t *out)
+{
+    return mm_scan_i32(v, v + strlen(v), out);
+}
+
+/* memcached's safe_strtod: strtod must consume something, then the end of
+ * the string or white space must follow. */
+static bool
+scan_double_str(const char *v, double *out)
+{
+    char *end = NULL;
+    double d = strtod(v, &end);
+
+    if (end == v || (*end != '\0' && *end != ' ' && *end != '\t' && *end != '\n')) {
+        return false;
+    }
+    *out = d;
+    return true;
+}
+
+static enum mm_settings_rc
+fail(struct mm_settings *s, int code)
+{
+    s->exit_code = code;
+    return MM_SETTINGS_ERROR;
+}
+
+/* Copy n bytes of p into the settings' string store, NUL-terminated. NULL
+ * when the store is full (a command line of several kilobytes). */
+static char *
+store_str(struct mm_settings *s, const char *p, size_t n)
+{
+    char *dst;
+
+    if (s->strbuf_used + n + 1 > sizeof(s->strbuf)) {
+        return NULL;
+    }
+    dst = s->strbuf + s->strbuf_used;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    s->strbuf_used += n + 1;
+    return dst;
+}
+
+static void
+note(struct mm_settings *s, unsigned id)
+{
+    int i;
+
+    for (i = 0; i < s->nnoted; i++) {
+        if (s->noted[i] == id) {
+            return;
+        }
+    }
+    if (s->nnoted < MM_SETTINGS_MAX_NOTED) {
+        s->noted[s->nnoted++] = (uint16_t)id;
+    }
+}
+
+const char *
+mm_settings_noted(const struct mm_settings *s, int i)
+{
+    unsigned id;
+
+    if (i < 0 || i >= s->nnoted) {
+        return NULL;
+    }
+    id = s->noted[i];
+    if (id < XOPT_COUNT) {
+        return xopts[id].name;
+    }
+    if (id == NOTE_FLAG_N) {
+        return "-N";
+    }
+    return NULL;
+}
+
+/* ---- defaults ----------------------------------------------------------- */
+
+void
+mm_settings_init(struct mm_settings *s)
+{
+    struct mm_settings_compat *c = &s->compat;
+
+    memset(s, 0, sizeof(*s));
+    s->port = 11211;
+    s->udp_port = 0;
+    s->access = 0700;
+    s->backlog = 1024;
+    s->ready_fd = -1;
+    s->maxbytes = 64 * MB;
+    s->evict_to_free = true;
+    s->item_size_max = MB;
+    s->factor = 1.25;
+    s->chunk_size = 48;
+    s->use_cas = true;
+    s->slab_chunk_size_max = MEMCACHED_PAGE_SIZE / 2;
+    s->slab_page_size = MEMCACHED_PAGE_SIZE;
+    s->hash_expand = true;
+    s->maxconns = 1024;
+    s->maxconns_fast = true;
+    s->num_threads = 4;
+    s->reqs_per_event = 20;
+    s->binding_protocol = MM_SETTINGS_PROTO_AUTO;
+    s->flush_enabled = true;
+    s->dump_enabled = true;
+    s->watch_enabled = true;
+    s->prefix_delimiter = ':';
+
+    c->slab_automove = 1;
+    c->slab_automove_ratio = 0.8;
+    c->slab_automove_window = 30;
+    c->lru_crawler_sleep = 100;
+    c->hash_algorithm = "murmur3";
+    c->hot_lru_pct = 20;
+    c->warm_lru_pct = 40;
+    c->hot_max_factor = 0.2;
+    c->warm_max_factor = 2.0;
+    c->lru_maintainer = true;
+    c->temporary_ttl = 61;
+    c->watcher_logbuf_size = 256 * 1024;
+    c->worker_logbuf_size = 64 * 1024;
+    c->drop_privileges = true;
+    c->ext_page_size = 64;
+    c->ext_wbuf_size = 4 * 1024 * 1024;
+    c->ext_threads = 1;
+    c->ext_io_depth = 1;
+    c->ext_item_size = 512;
+    c->ext_item_age = UINT32_MAX;
+    c->ext_recache_rate = 2000;
+    c->ext_max_sleep = 1000000;
+    c->ext_max_frag = 0.8;
+    c->slab_automove_freeratio = 0.01;
+    c->ssl_keyformat = 1;
+    c->ssl_min_version = 2;
+    c->ssl_wbuf_size = 16 * 1024;
+}
+
+/* ---- -l ----------------------------------------------------------------- */
+
+static bool
+listen_has(const struct mm_settings *s, const char *p, size_t n)
+{
+    int i;
+
+    for (i = 0; i < s->nlisten; i++) {
+        if (strlen(s->listen[i]) == n && memcmp(s->listen[i], p, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One -l argument: a list separated by ',' or ';' (as memcached splits it
+ * when it binds). Each new address becomes one entry. */
+static enum mm_settings_rc
+add_listen(struct mm_settings *s, const char *arg, FILE *err)
+{
+    const char *p = arg;
+
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",;");
+
+        if (n > 0 && !listen_has(s, p, n)) {
+            char *e;
+
+            if (s->nlisten >= MM_SETTINGS_MAX_LISTEN) {
+                fprintf(err, "mmem: too many -l addresses (at most %d)\n", MM_SETTINGS_MAX_LISTEN);
+                return fail(s, MM_SETTINGS_EX_USAGE);
+            }
+            e = store_str(s, p, n);
+            if (e == NULL) {
+                fprintf(err, "mmem: -l arguments too long\n");
+                return fail(s, MM_SETTINGS_EX_USAGE);
+            }
+            s->listen[s->nlisten++] = e;
+        }
+        p += n;
+        if (*p != '\0') {
+            p++;
+        }
+    }
+    return MM_SETTINGS_OK;
+}
+
+/* Rebuild the joined "inter" string from the entries. */
+static enum mm_settings_rc
+join_listen(struct mm_settings *s, FILE *err)
+{
+    size_t total = 0;
+    char *dst;
+    char *w;
+    int i;
+
+    if (s->nlisten == 0) {
+        s->inter = NULL;
+        return MM_SETTINGS_OK;
+    }
+    for (i = 0; i < s->nlisten; i++) {
+        total += strlen(s->listen[i]) + 1;
+    }
+    if (s->strbuf_used + total > sizeof(s->strbuf)) {
+        fprintf(err, "mmem: -l arguments too long\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    dst = s->strbuf + s->strbuf_used;
+    w = dst;
+    for (i = 0; i < s->nlisten; i++) {
+        size_t n = strlen(s->listen[i]);
+
+        if (i > 0) {
+            *w++ = ',';
+        }
+        memcpy(w, s->listen[i], n);
+        w += n;
+    }
+    *w = '\0';
+    s->strbuf_used += total;
+    s->inter = dst;
+    return MM_SETTINGS_OK;
+}
+
+int
+mm_settings_split_listen(const char *entry, char *host, size_t hostlen, int *port)
+{
+    const char *h = entry;
+    size_t hn;
+    const char *portstr = NULL;
+
+    if (entry == NULL || host == NULL || hostlen == 0) {
+        return -1;
+    }
+    if (entry[0] == '[') {
+        const char *close = strchr(entry, ']');
+
+        if (close == NULL) {
+            return -1;
+        }
+        h = entry + 1;
+        hn = (size_t)(close - h);
+        if (close[1] == ':') {
+            portstr = close + 2;
+        } else if (close[1] != '\0') {
+            return -1;
+        }
+    } else {
+        const char *colon = strchr(entry, ':');
+
+        hn = strlen(entry);
+        /* One ':' separates a port; more mean a bare IPv6 address. */
+        if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+            hn = (size_t)(colon - entry);
+            portstr = colon + 1;
+        }
+    }
+    if (portstr != NULL) {
+        int32_t v;
+
+        if (!mm_scan_i32(portstr, portstr + strlen(portstr), &v) || v < 0 || v > 65535) {
+            return -1;
+        }
+        *port = v;
+    }
+    if (hn >= hostlen) {
+        return -1;
+    }
+    if (hn == 1 && h[0] == '*') {
+        hn = 0;
+    }
+    memcpy(host, h, hn);
+    host[hn] = '\0';
+    return 0;
+}
+
+/* ---- -o ----------------------------------------------------------------- */
+
+static int
+xopt_lookup(const char *name)
+{
+    int i;
+
+    for (i = 0; i < XOPT_COUNT; i++) {
+        if (strcmp(xopts[i].name, name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* "Missing X argument", memcached's wording for most options. */
+static enum mm_settings_rc
+missing(struct mm_settings *s, FILE *err, const char *name)
+{
+    fprintf(err, "Missing %s argument\n", name);
+    return fail(s, 1);
+}
+
+static enum mm_settings_rc
+unparsable(struct mm_settings *s, FILE *err, const char *name)
+{
+    fprintf(err, "could not parse argument to %s\n", name);
+    return fail(s, 1);
+}
+
+/* Options taking a 32-bit unsigned with memcached's generic messages; the
+ * value is multiplied by unit. */
+static enum mm_settings_rc
+xopt_u32(struct mm_settings *s, FILE *err, const char *name, const char *val, uint32_t unit,
+         uint32_t *dst)
+{
+    uint32_t v;
+
+    if (val == NULL) {
+        return missing(s, err, name);
+    }
+    if (!scan_u32_str(val, &v)) {
+        return unparsable(s, err, name);
+    }
+    *dst = v * unit;
+    return MM_SETTINGS_OK;
+}
+
+static enum mm_settings_rc
+xopt_double(struct mm_settings *s, FILE *err, const char *name, const char *val, double *dst)
+{
+    if (val == NULL) {
+        return missing(s, err, name);
+    }
+    if (!scan_double_str(val, dst)) {
+        return unparsable(s, err, name);
+    }
+    return MM_SETTINGS_OK;
+}
+
+static enum mm_settings_rc
+xopt_string(struct mm_settings *s, FILE *err, const char *name, const char *val, const char **dst)
+{
+    if (val == NULL) {
+        return missing(s, err, name);
+    }
+    *dst = val;
+    return MM_SETTINGS_OK;
+}
+
+/* Apply one "name[=value]" -o option. val is NULL when there was no '=';
+ * both live in the settings' string store. */
+static enum mm_settings_rc
+apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
+{
+    struct mm_settings_compat *c = &s->compat;
+    const char *name = xopts[id].name;
+    int32_t i32;
+    uint32_t u32;
+
+    switch ((enum xopt_id)id) {
+    case XOPT_MAXCONNS_FAST:
+        s->maxconns_fast = true;
+        break;
+    case XOPT_NO_MAXCONNS_FAST:
+        s->maxconns_fast = false;
+        break;
+    case XOPT_HASHPOWER:
+        if (val == NULL) {
+            fprintf(err, "Missing numeric argument for hashpower\n");
+            return fail(s, 1);
+        }
+        s->hashpower_init = c_atoi(val);
+        if (s->hashpower_init < 12) {
+            fprintf(err, "Initial hashtable multiplier of %d is too low\n", s->hashpower_init);
+            return fail(s, 1);
+        }
+        if (s->hashpower_init > 32) {
+            fprintf(err,
+                    "Initial hashtable multiplier of %d is too high\n"
+                    "Choose a value based on \"STAT hash_power_level\" from a running instance\n",
+                    s->hashpower_init);
+            return fail(s, 1);
+        }
+        break;
+    case XOPT_NO_HASHEXPAND:
+        s->hash_expand = false;
+        break;
+    case XOPT_IDLE_TIMEOUT:
+        if (val == NULL) {
+            fprintf(err, "Missing numeric argument for idle_timeout\n");
+            return fail(s, 1);
+        }
+        /* memcached takes atoi(); a negative timeout never fires there, so
+         * it is the same as 0 (off) here. */
+        i32 = c_atoi(val);
+        s->idle_timeout = i32 > 0 ? (unsigned)i32 : 0;
+        break;
+    case XOPT_SLAB_CHUNK_MAX:
+        /* memcached crashes on a missing or zero value; mmem refuses. The
+         * value is in bytes, whatever memcached's help text says. */
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        if (!scan_i32_str(val, &i32) || i32 <= 0) {
+            return unparsable(s, err, name);
+        }
+        s->slab_chunk_size_max = (size_t)i32;
+        s->slab_chunk_changed = true;
+        break;
+    case XOPT_READ_BUF_MEM_LIMIT:
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        if (!scan_u32_str(val, &u32)) {
+            return unparsable(s, err, name);
+        }
+        s->read_buf_mem_limit = (size_t)u32 * MB;
+        break;
+    case XOPT_EV_BACKEND:
+        if (val == NULL || val[0] == '\0') {
+            return missing(s, err, name);
+        }
+        /* Whether the name exists is the event loop's business: it is
+         * checked when the first loop is created, with the list of names. */
+        s->ev_backend = val;
+        break;
+    case XOPT_SHARD_BITS:
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        if (!scan_u32_str(val, &u32) || u32 > 8) {
+            fprintf(err, "shard_bits must be between 0 and 8\n");
+            return fail(s, 1);
+        }
+        s->shard_bits = u32;
+        break;
+    case XOPT_NO_CHUNKED_ITEMS:
+        s->slab_chunk_size_max = MEMCACHED_PAGE_SIZE;
+        break;
+    case XOPT_MODERN:
+        break;
+    case XOPT_NO_MODERN:
+        /* 1.4 defaults: the parts with meaning in mmem are the chunk size
+         * and maxconns_fast; the rest only change reported values. */
+        if (!s->slab_chunk_changed) {
+            s->slab_chunk_size_max = MEMCACHED_PAGE_SIZE;
+        }
+        s->maxconns_fast = false;
+        c->slab_automove = 0;
+        c->lru_maintainer = false;
+        c->hash_algorithm = "jenkins";
+        break;
+    case XOPT_TAIL_REPAIR_TIME:
+        if (val == NULL) {
+            fprintf(err, "Missing numeric argument for tail_repair_time\n");
+            return fail(s, 1);
+        }
+        c->tail_repair_time = c_atoi(val);
+        if (c->tail_repair_time < 10) {
+            fprintf(err, "Cannot set tail_repair_time to less than 10 seconds\n");
+            return fail(s, 1);
+        }
+        break;
+    case XOPT_HASH_ALGORITHM:
+        if (val == NULL) {
+            fprintf(err, "Missing hash_algorithm argument\n");
+            return fail(s, 1);
+        }
+        if (strcmp(val, "jenkins") != 0 && strcmp(val, "murmur3") != 0 &&
+            strcmp(val, "xxh3") != 0) {
+            fprintf(err, "Unknown hash_algorithm option (jenkins, murmur3, xxh3)\n");
+            return fail(s, 1);
+        }
+        c->hash_algorithm = val;
+        break;
+    case XOPT_LRU_CRAWLER:
+    case XOPT_NO_LRU_CRAWLER:
+        break;
+    case XOPT_LRU_CRAWLER_SLEEP:
+        if (val == NULL) {
+            fprintf(err, "Missing lru_crawler_sleep value\n");
+            return fail(s, 1);
+        }
+        c->lru_crawler_sleep = c_atoi(val);
+        if (c->lru_crawler_sleep > 1000000 || c->lru_crawler_sleep < 0) {
+            fprintf(err, "LRU crawler sleep must be between 0 and 1 second\n");
+            return fail(s, 1);
+        }
+        break;
+    case XOPT_LRU_CRAWLER_TOCRAWL:
+        if (val == NULL) {
+            fprintf(err, "Missing lru_crawler_tocrawl value\n");
+            return fail(s, 1);
+        }
+        if (!scan_u32_str(val, &c->lru_crawler_tocrawl)) {
+            fprintf(err, "lru_crawler_tocrawl takes a numeric 32bit value\n");
+            return fail(s, 1);
+        }
+        break;
+    case XOPT_LRU_MAINTAINER:
+        c->lru_maintainer = true;
+        break;
+    case XOPT_NO_LRU_MAINTAINER:
+        c->lru_maintainer = false;
+        break;
+    case XOPT_HOT_LRU_PCT:
+    case XOPT_WARM_LRU_PCT: {
+        int *pct = id == XOPT_HOT_LRU_PCT ? &c->hot_lru_pct : &c->warm_lru_pct;
+
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        *pct = c_atoi(val);
+        if (*pct < 1 || *pct >= 80) {
+            fprintf(err, "%s must be > 1 and < 80\n", name);
+            return fail(s, 1);
+        }
+        break;
+    }
+    case XOPT_HOT_MAX_FACTOR:
+    case XOPT_WARM_MAX_FACTOR: {
+        double *f = id == XOPT_HOT_MAX_FACTOR ? &c->hot_max_factor : &c->warm_max_factor;
+
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        *f = strtod(val, NULL);
+        if (!(*f > 0)) {
+            fprintf(err, "%s must be > 0\n", name);
+            return fail(s, 1);
+        }
+        break;
+    }
+    case XOPT_TEMPORARY_TTL:
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        c->temp_lru = true;
+        c->temporary_ttl = c_atoi(val);
+        break;
+    case XOPT_WATCHER_LOGBUF_SIZE:
+        return xopt_u32(s, err, name, val, 1024, &c->watcher_logbuf_size);
+    case XOPT_WORKER_LOGBUF_SIZE:
+        /* memcached 1.6.18 falls through into slab_sizes here (a bug); mmem
+         * keeps the documented meaning. */
+        return xopt_u32(s, err, name, val, 1024, &c->worker_logbuf_size);
+    case XOPT_TRACK_SIZES:
+        break;
+    case XOPT_SLAB_REASSIGN:
+    case XOPT_NO_SLAB_REASSIGN:
+        break;
+    case XOPT_SLAB_AUTOMOVE:
+        if (val == NULL) {
+            c->slab_automove = 1;
+            break;
+        }
+        c->slab_automove = c_atoi(val);
+        if (c->slab_automove < 0 || c->slab_automove > 2) {
+            fprintf(err, "slab_automove must be between 0 and 2\n");
+            return fail(s, 1);
+        }
+        break;
+    case XOPT_NO_SLAB_AUTOMOVE:
+        c->slab_automove = 0;
+        break;
+    case XOPT_SLAB_AUTOMOVE_RATIO:
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        c->slab_automove_ratio = strtod(val, NULL);
+        if (!(c->slab_automove_ratio > 0 && c->slab_automove_ratio <= 1)) {
+            fprintf(err, "slab_automove_ratio must be > 0 and < 1\n");
+            return fail(s, 1);
+        }
+        break;
+    case XOPT_SLAB_AUTOMOVE_WINDOW:
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        c->slab_automove_window = c_atoi(val);
+        if (c->slab_automove_window < 3) {
+            fprintf(err, "slab_automove_window must be > 2\n");
+            return fail(s, 1);
+        }
+        break;
+    case XOPT_SLAB_SIZES:
+        /* memcached crashes without a value; mmem refuses. */
+        return xopt_string(s, err, name, val, &c->slab_sizes);
+    case XOPT_INLINE_ASCII_RESP:
+    case XOPT_NO_INLINE_ASCII_RESP:
+        break;
+    case XOPT_DROP_PRIVILEGES:
+        c->drop_privileges = true;
+        break;
+    case XOPT_NO_DROP_PRIVILEGES:
+        c->drop_privileges = false;
+        break;
+    case XOPT_RESP_OBJ_MEM_LIMIT:
+        fprintf(err, "DEPRECATED: resp_obj_mem_limit no longer used. See read_buf_mem_limit,\n"
+                     "           which may be smaller than the old limit.\n");
+        break;
+    case XOPT_SOCK_COOKIE_ID:
+        return xopt_string(s, err, name, val, &c->sock_cookie_id);
+    case XOPT_EXT_PATH:
+        if (val == NULL) {
+            fprintf(err, "missing argument to ext_path, ie: ext_path=/d/file:5G\n");
+            return fail(s, 1);
+        }
+        if (strrchr(val, ':') == NULL) {
+            fprintf(err, "must supply size to ext_path, ie: ext_path=/f/e:64m (M|G|T|P "
+                         "supported)\n");
+            fprintf(err, "failed to parse ext_path argument\n");
+            return fail(s, 1);
+        }
+        c->ext_path = val;
+        break;
+    case XOPT_EXT_PAGE_SIZE:
+        if (c->ext_path != NULL) {
+            fprintf(err, "Must specify ext_page_size before any ext_path arguments\n");
+            return fail(s, 1);
+        }
+        return xopt_u32(s, err, name, val, 1, &c->ext_page_size);
+    case XOPT_EXT_WBUF_SIZE:
+        return xopt_u32(s, err, name, val, 1024 * 1024, &c->ext_wbuf_size);
+    case XOPT_EXT_THREADS:
+        return xopt_u32(s, err, name, val, 1, &c->ext_threads);
+    case XOPT_EXT_IO_DEPTH:
+        return xopt_u32(s, err, name, val, 1, &c->ext_io_depth);
+    case XOPT_EXT_ITEM_SIZE:
+        return xopt_u32(s, err, name, val, 1, &c->ext_item_size);
+    case XOPT_EXT_ITEM_AGE:
+        return xopt_u32(s, err, name, val, 1, &c->ext_item_age);
+    case XOPT_EXT_LOW_TTL:
+        return xopt_u32(s, err, name, val, 1, &c->ext_low_ttl);
+    case XOPT_EXT_RECACHE_RATE:
+        return xopt_u32(s, err, name, val, 1, &c->ext_recache_rate);
+    case XOPT_EXT_COMPACT_UNDER:
+        return xopt_u32(s, err, name, val, 1, &c->ext_compact_under);
+    case XOPT_EXT_DROP_UNDER:
+        return xopt_u32(s, err, name, val, 1, &c->ext_drop_under);
+    case XOPT_EXT_MAX_SLEEP:
+        return xopt_u32(s, err, name, val, 1, &c->ext_max_sleep);
+    case XOPT_EXT_MAX_FRAG:
+        return xopt_double(s, err, name, val, &c->ext_max_frag);
+    case XOPT_EXT_DROP_UNREAD:
+        c->ext_drop_unread = true;
+        break;
+    case XOPT_SLAB_AUTOMOVE_FREERATIO:
+        return xopt_double(s, err, name, val, &c->slab_automove_freeratio);
+    case XOPT_SSL_CHAIN_CERT:
+        return xopt_string(s, err, name, val, &c->ssl_chain_cert);
+    case XOPT_SSL_KEY:
+        return xopt_string(s, err, name, val, &c->ssl_key);
+    case XOPT_SSL_CIPHERS:
+        return xopt_string(s, err, name, val, &c->ssl_ciphers);
+    case XOPT_SSL_CA_CERT:
+        return xopt_string(s, err, name, val, &c->ssl_ca_cert);
+    case XOPT_SSL_VERIFY_MODE:
+    case XOPT_SSL_MIN_VERSION: {
+        int *dst = id == XOPT_SSL_VERIFY_MODE ? &c->ssl_verify_mode : &c->ssl_min_version;
+
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        if (!scan_i32_str(val, &i32)) {
+            return unparsable(s, err, name);
+        }
+        if (i32 < 0 || i32 > 3) {
+            fprintf(err, "Invalid %s. Use help to see valid options.\n", name);
+            return fail(s, 1);
+        }
+        *dst = i32;
+        break;
+    }
+    case XOPT_SSL_KEYFORMAT:
+        if (val == NULL) {
+            return missing(s, err, name);
+        }
+        if (!scan_i32_str(val, &i32)) {
+            return unparsable(s, err, name);
+        }
+        c->ssl_keyformat = i32;
+        break;
+    case XOPT_SSL_WBUF_SIZE:
+        return xopt_u32(s, err, name, val, 1024, &c->ssl_wbuf_size);
+    case XOPT_SSL_SESSION_CACHE:
+        c->ssl_session_cache = true;
+        break;
+    case XOPT_SSL_KERNEL_TLS:
+        c->ssl_kernel_tls = true;
+        break;
+    case XOPT_COUNT:
+        break;
+    }
+    return MM_SETTINGS_OK;
+}
+
+/* One -o argument: "name[=value][,name[=value]...]". */
+static enum mm_settings_rc
+parse_xopts(struct mm_settings *s, const char *arg, FILE *err)
+{
+    char *copy = store_str(s, arg, strlen(arg));
+    char *p = copy;
+
+    if (copy == NULL) {
+        fprintf(err, "mmem: -o arguments too long\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    while (*p != '\0') {
+        char *tok = p;
+        char *comma = strchr(p, ',');
+        char *eq;
+        int id;
+        enum mm_settings_rc rc;
+
+        if (comma != NULL) {
+            *comma = '\0';
+            p = comma + 1;
+        } else {
+            p += strlen(p);
+        }
+        eq = strchr(tok, '=');
+        if (eq != NULL) {
+            *eq = '\0';
+        }
+        id = xopt_lookup(tok);
+        if (id < 0) {
+            if (eq != NULL) {
+                *eq = '=';
+            }
+            fprintf(err, "Illegal suboption \"%s\"\n", tok);
+            return fail(s, 1);
+        }
+        rc = apply_xopt(s, id, eq != NULL ? eq + 1 : NULL, err);
+        if (rc != MM_SETTINGS_OK) {
+            return rc;
+        }
+        if (!xopts[id].applied) {
+            note(s, (unsigned)id);
+        }
+    }
+    return MM_SETTINGS_OK;
+}
+
+/* ---- help, licence ------------------------------------------------------ */
+
+void
+mm_settings_usage(FILE *out)
+{
+    fprintf(out, "%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+    fprintf(out,
+            "-p, --port=<num>          TCP port to listen on (default: 11211; 0 picks a free one)\n"
+            "-U, --udp-port=<num>      UDP port to listen on (default: 0, off)\n"
+            "-s, --unix-socket=<file>  listen on this UNIX socket instead of TCP\n"
+            "-a, --unix-mask=<mask>    permissions of the UNIX socket, octal (default: 700)\n"
+            "-A, --enable-shutdown     allow the ascii \"shutdown\" command\n"
+            "-l, --listen=<addr>       address to listen on (default: all); repeat the flag or\n"
+            "                          give a comma list; <addr>:<port>, [<ipv6>]:<port> and a\n"
+            "                          bare IPv6 address are accepted\n"
+            "-d, --daemon              detach and run in the background\n"
+            "-r, --enable-coredumps    raise the core file size limit to the maximum\n"
+            "-u, --user=<user>         switch to this user after start-up (needed as root)\n"
+            "-m, --memory-limit=<num>  memory for items, in megabytes (default: 64)\n"
+            "-M, --disable-evictions   answer an error when memory is full instead of evicting\n"
+            "-c, --conn-limit=<num>    most connections open at once (default: 1024)\n"
+            "-k, --lock-memory         lock all pages in memory (mlockall)\n"
+            "-v, --verbose             log errors and warnings from the event loop\n"
+            "-vv                       also log client commands and replies\n"
+            "-vvv                      also log internal state changes\n"
+            "-h, --help                show this text and exit\n"
+            "-i, --license             show the licence and exit\n"
+            "-V, --version             show the version and exit\n"
+            "-P, --pidfile=<file>      write the process id to this file\n"
+            "-f, --slab-growth-factor=<num> size ratio between slab classes (default: 1.25)\n"
+            "-n, --slab-min-size=<bytes> smallest space for key, value and flags (default: 48)\n"
+            "-L, --enable-largepages  allocate all item memory up front\n"
+            "-D <char>                 delimiter between key prefix and id for per-prefix\n"
+            "                          stats (default: \":\"); giving it turns those stats on,\n"
+            "                          otherwise \"stats detail on\" does\n"
+            "-t, --threads=<num>       worker threads (default: 4)\n"
+            "-R, --max-reqs-per-event  requests served from one connection before the others\n"
+            "                          get a turn (default: 20)\n"
+            "-C, --disable-cas         do not keep CAS values\n"
+            "-b, --listen-backlog=<num> listen queue length (default: 1024)\n"
+            "-B, --protocol=<name>     ascii, binary or auto (default: auto)\n"
+            "-I, --max-item-size=<num> largest item, with k or m suffix\n"
+            "                          (default: 1m, min: 1k, max: 1024m)\n"
+            "-S, --enable-sasl         SASL authentication (not supported yet)\n"
+            "-F, --disable-flush-all   refuse the flush_all command\n"
+            "-X, --disable-dumping     refuse stats cachedump and lru_crawler metadump\n"
+            "-W, --disable-watch       refuse the watch command\n"
+            "-Y, --auth-file=<file>    ascii authentication (not supported yet)\n"
+            "-e, --memory-file=<file>  item memory in a mapped file (not supported yet)\n"
+            "-Z, --enable-ssl          TLS (not supported yet)\n"
+            "-N, --napi-ids=<num>      NAPI ids (accepted, no effect)\n"
+            "    --ready-fd=<fd>       (mmem) once listening, write the TCP port and a newline\n"
+            "                          to this file descriptor\n"
+            "-o, --extended            extended options, comma separated, key or key=value:\n");
+    fprintf(
+        out,
+        "   - maxconns_fast:       close new connections at once past -c (default: on;\n"
+        "                          no_maxconns_fast turns it off)\n"
+        "   - hashpower:           initial hash table size as a power of two (12-32)\n"
+        "   - no_hashexpand:       never grow the hash table\n"
+        "   - idle_timeout:        close connections idle this many seconds (default: 0, never)\n"
+        "   - slab_chunk_max:      largest slab chunk, in bytes (default: 524288)\n"
+        "   - read_buf_mem_limit:  megabytes for connection buffers (default: 0, no limit)\n"
+        "   - no_chunked_items:    slab chunks as large as a page\n"
+        "   - modern, no_modern:   today's defaults / 1.4's defaults\n"
+        "   - ev_backend:          (mmem) event loop: libevent or poll (default: libevent)\n"
+        "   - shard_bits:          (mmem) split the table into 2^n shards, 0-8 (default: 0)\n"
+        "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
+        "   - tail_repair_time, hash_algorithm (jenkins, murmur3, xxh3)\n"
+        "   - lru_crawler, no_lru_crawler, lru_crawler_sleep, lru_crawler_tocrawl\n"
+        "   - lru_maintainer, no_lru_maintainer, hot_lru_pct, warm_lru_pct,\n"
+        "     hot_max_factor, warm_max_factor, temporary_ttl\n"
+        "   - watcher_logbuf_size, worker_logbuf_size, track_sizes\n"
+        "   - slab_reassign, no_slab_reassign, slab_automove, no_slab_automove,\n"
+        "     slab_automove_ratio, slab_automove_window, slab_automove_freeratio, slab_sizes\n"
+        "   - inline_ascii_resp, no_inline_ascii_resp, drop_privileges,\n"
+        "     no_drop_privileges, resp_obj_mem_limit, sock_cookie_id\n"
+        "   - ext_path, ext_page_size, ext_wbuf_size, ext_threads, ext_io_depth,\n"
+        "     ext_item_size, ext_item_age, ext_low_ttl, ext_recache_rate,\n"
+        "     ext_compact_under, ext_drop_under, ext_max_sleep, ext_max_frag,\n"
+        "     ext_drop_unread\n"
+        "   - ssl_chain_cert, ssl_key, ssl_keyformat, ssl_verify_mode, ssl_ciphers,\n"
+        "     ssl_ca_cert, ssl_wbuf_size, ssl_session_cache, ssl_kernel_tls,\n"
+        "     ssl_min_version\n"
+        "Environment: MEMCACHED_PORT_FILENAME=<file> gets \"TCP INET: <port>\" lines.\n");
+}
+
+void
+mm_settings_license(FILE *out)
+{
+    fprintf(out, "%s %s\n\n", PACKAGE_NAME, PACKAGE_VERSION);
+    fprintf(out, "MIT License\n"
+                 "\n"
+                 "Permission is hereby granted, free of charge, to any person obtaining a copy\n"
+                 "of this software and associated documentation files (the \"Software\"), to deal\n"
+                 "in the Software without restriction, including without limitation the rights\n"
+                 "to use, copy, modify, merge, publish, distribute, sublicense, and/or sell\n"
+                 "copies of the Software, and to permit persons to whom the Software is\n"
+                 "furnished to do so, subject to the following conditions:\n"
+                 "\n"
+                 "The above copyright notice and this permission notice shall be included in all\n"
+                 "copies or substantial portions of the Software.\n"
+                 "\n"
+                 "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\n"
+                 "IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\n"
+                 "FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\n"
+                 "AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\n"
+                 "LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\n"
+                 "OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\n"
+                 "SOFTWARE.\n"
+                 "\n"
+                 "[ libevent ]\n"
+                 "\n"
+                 "mmem links libevent (https://libevent.org/), distributed under the 3-clause\n"
+                 "BSD licence by Niels Provos, Nick Mathewson and its contributors. Its licence\n"
+                 "text ships with libevent (on Debian: /usr/share/doc/libevent-*/copyright).\n");
+}
+
+/* ---- argv --------------------------------------------------------------- */
+
+static const char shortopts[] = ":a:AZp:s:U:m:Mc:khiVrvdl:u:P:f:n:t:D:LR:Cb:B:I:SFXWY:e:o:N:";
+
+static const struct option longopts[] = {
+    {"unix-mask", required_argument, NULL, 'a'},
+    {"enable-shutdown", no_argument, NULL, 'A'},
+    {"enable-ssl", no_argument, NULL, 'Z'},
+    {"port", required_argument, NULL, 'p'},
+    {"unix-socket", required_argument, NULL, 's'},
+    {"udp-port", required_argument, NULL, 'U'},
+    {"memory-limit", required_argument, NULL, 'm'},
+    {"disable-evictions", no_argument, NULL, 'M'},
+    {"conn-limit", required_argument, NULL, 'c'},
+    {"lock-memory", no_argument, NULL, 'k'},
+    {"help", no_argument, NULL, 'h'},
+    {"license", no_argument, NULL, 'i'},
+    {"version", no_argument, NULL, 'V'},
+    {"enable-coredumps", no_argument, NULL, 'r'},
+    {"verbose", optional_argument, NULL, 'v'},
+    {"daemon", no_argument, NULL, 'd'},
+    {"listen", required_argument, NULL, 'l'},
+    {"user", required_argument, NULL, 'u'},
+    {"pidfile", required_argument, NULL, 'P'},
+    {"slab-growth-factor", required_argument, NULL, 'f'},
+    {"slab-min-size", required_argument, NULL, 'n'},
+    {"threads", required_argument, NULL, 't'},
+    {"enable-largepages", no_argument, NULL, 'L'},
+    {"max-reqs-per-event", required_argument, NULL, 'R'},
+    {"disable-cas", no_argument, NULL, 'C'},
+    {"listen-backlog", required_argument, NULL, 'b'},
+    {"protocol", required_argument, NULL, 'B'},
+    {"max-item-size", required_argument, NULL, 'I'},
+    {"enable-sasl", no_argument, NULL, 'S'},
+    {"disable-flush-all", no_argument, NULL, 'F'},
+    {"disable-dumping", no_argument, NULL, 'X'},
+    {"disable-watch", no_argument, NULL, 'W'},
+    {"auth-file", required_argument, NULL, 'Y'},
+    {"memory-file", required_argument, NULL, 'e'},
+    {"extended", required_argument, NULL, 'o'},
+    {"napi-ids", required_argument, NULL, 'N'},
+    {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {NULL, 0, NULL, 0},
+};
+
+static enum mm_settings_rc
+unsupported(struct mm_settings *s, FILE *err, const char *flag, const char *what)
+{
+    fprintf(err, "mmem: %s (%s) is not supported yet\n", flag, what);
+    return fail(s, MM_SETTINGS_EX_USAGE);
+}
+
+/* The long name of a long option getopt just looked at, for messages. */
+static const char *
+long_name_of(int c)
+{
+    const struct option *o;
+
+    for (o = longopts; o->name != NULL; o++) {
+        if (o->val == c) {
+            return o->name;
+        }
+    }
+    return "?";
+}
+
+/* getopt's own messages name the program from argv[0]; mmem prints its own
+ * (to err, so they can be tested) in glibc's wording. */
+static void
+getopt_error(int c, int argc, char **argv, int longindex, FILE *err)
+{
+    const char *arg = optind - 1 < argc && optind >= 1 ? argv[optind - 1] : "";
+    bool is_long = strncmp(arg, "--", 2) == 0;
+
+    if (c == ':') {
+        if (is_long) {
+            fprintf(err, "mmem: option '--%s' requires an argument\n",
+                    longindex >= 0 ? longopts[longindex].name : long_name_of(optopt));
+        } else {
+            fprintf(err, "mmem: option requires an argument -- '%c'\n", optopt);
+        }
+    } else if (is_long) {
+        if (optopt != 0) {
+            fprintf(err, "mmem: option '--%s' doesn't allow an argument\n", long_name_of(optopt));
+        } else {
+            fprintf(err, "mmem: unrecognized option '%s'\n", arg);
+        }
+    } else {
+        fprintf(err, "mmem: invalid option -- '%c'\n", optopt);
+    }
+    fprintf(err, "Illegal argument \"?\"\n");
+}
+
+/* -I value: a number with an optional k/m suffix (memcached reads the number
+ * with atoi, so "2g" is 2 bytes and is refused later as too small). */
+static size_t
+parse_item_size(const char *arg)
+{
+    size_t n = strlen(arg);
+    char unit = n > 0 ? arg[n - 1] : '\0';
+    long long v;
+
+    if (unit == 'k' || unit == 'K' || unit == 'm' || unit == 'M') {
+        char num[32];
+        size_t len = n - 1 < sizeof(num) - 1 ? n - 1 : sizeof(num) - 1;
+
+        memcpy(num, arg, len);
+        num[len] = '\0';
+        v = c_atoi(num);
+        v *= (unit == 'k' || unit == 'K') ? 1024 : 1024 * 1024;
+    } else {
+        v = c_atoi(arg);
+    }
+    /* Negative values become 0, which the checks refuse as too small. */
+    return v > 0 ? (size_t)v : 0;
+}
+
+static enum mm_settings_rc
+parse_one(struct mm_settings *s, int c, const char *arg, FILE *out, FILE *err)
+{
+    switch (c) {
+    case 'a':
+        s->access = (int)strtol(arg, NULL, 8);
+        break;
+    case 'A':
+        s->shutdown_command = true;
+        break;
+    case 'Z':
+        return unsupported(s, err, "-Z", "TLS");
+    case 'p':
+        s->port = c_atoi(arg);
+        break;
+    case 's':
+        s->socketpath = arg;
+        break;
+    case 'U':
+        s->udp_port = c_atoi(arg);
+        break;
+    case 'm':
+        /* As memcached: atoi() megabytes, so "-m 1g" is 1 MB and "-m -1" is
+         * practically unlimited. */
+        s->maxbytes = (size_t)(long)c_atoi(arg) * MB;
+        break;
+    case 'M':
+        s->evict_to_free = false;
+        break;
+    case 'c':
+        s->maxconns = c_atoi(arg);
+        if (s->maxconns <= 0) {
+            fprintf(err, "Maximum connections must be greater than 0\n");
+            return fail(s, 1);
+        }
+        break;
+    case 'k':
+        s->lock_memory = true;
+        break;
+    case 'h':
+        mm_settings_usage(out);
+        return MM_SETTINGS_EXIT_OK;
+    case 'i':
+        mm_settings_license(out);
+        return MM_SETTINGS_EXIT_OK;
+    case 'V':
+        fprintf(out, "%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return MM_SETTINGS_EXIT_OK;
+    case 'r':
+        s->maxcore = true;
+        break;
+    case 'v':
+        s->verbose++;
+        break;
+    case 'd':
+        s->daemonize = true;
+        break;
+    case 'l':
+        return add_listen(s, arg, err);
+    case 'u':
+        s->username = arg;
+        break;
+    case 'P':
+        s->pid_file = arg;
+        break;
+    case 'f':
+        s->factor = strtod(arg, NULL);
+        /* memcached lets inf and nan through (and then crashes); no. */
+        if (!(s->factor > 1.0) || !isfinite(s->factor)) {
+            fprintf(err, "Factor must be greater than 1\n");
+            return fail(s, 1);
+        }
+        break;
+    case 'n':
+        s->chunk_size = c_atoi(arg);
+        /* memcached only refuses 0; a negative minimum makes no slab sizes
+         * at all, so mmem refuses it with the same message. */
+        if (s->chunk_size <= 0) {
+            fprintf(err, "Chunk size must be greater than 0\n");
+            return fail(s, 1);
+        }
+        break;
+    case 't':
+        s->num_threads = c_atoi(arg);
+        if (s->num_threads <= 0) {
+            fprintf(err, "Number of threads must be greater than 0\n");
+            return fail(s, 1);
+        }
+        if (s->num_threads > 64) {
+            /* memcached's wording, missing space included. */
+            fprintf(err, "WARNING: Setting a high number of workerthreads is not "
+                         "recommended.\n"
+                         " Set this value to the number of cores in your machine or less.\n");
+        }
+        break;
+    case 'D':
+        if (arg == NULL || arg[0] == '\0') {
+            fprintf(err, "No delimiter specified\n");
+            return fail(s, 1);
+        }
+        s->prefix_delimiter = arg[0];
+        s->detail_enabled = true;
+        break;
+    case 'L':
+        s->prealloc = true;
+        break;
+    case 'R':
+        s->reqs_per_event = c_atoi(arg);
+        if (s->reqs_per_event == 0) {
+            fprintf(err, "Number of requests per event must be greater than 0\n");
+            return fail(s, 1);
+        }
+        break;
+    case 'C':
+        s->use_cas = false;
+        break;
+    case 'b':
+        s->backlog = c_atoi(arg);
+        break;
+    case 'B':
+        if (strcmp(arg, "auto") == 0) {
+            s->binding_protocol = MM_SETTINGS_PROTO_AUTO;
+        } else if (strcmp(arg, "binary") == 0) {
+            s->binding_protocol = MM_SETTINGS_PROTO_BINARY;
+        } else if (strcmp(arg, "ascii") == 0) {
+            s->binding_protocol = MM_SETTINGS_PROTO_ASCII;
+        } else {
+            fprintf(err,
+                    "Invalid value for binding protocol: %s\n"
+                    " -- should be one of auto, binary, or ascii\n",
+                    arg);
+            return fail(s, MM_SETTINGS_EX_USAGE);
+        }
+        break;
+    case 'I':
+        s->item_size_max = parse_item_size(arg);
+        break;
+    case 'S':
+        return unsupported(s, err, "-S", "SASL authentication");
+    case 'F':
+        s->flush_enabled = false;
+        break;
+    case 'X':
+        s->dump_enabled = false;
+        break;
+    case 'W':
+        s->watch_enabled = false;
+        break;
+    case 'Y':
+        return unsupported(s, err, "-Y", "ascii authentication");
+    case 'e':
+        return unsupported(s, err, "-e", "memory file");
+    case 'o':
+        return parse_xopts(s, arg, err);
+    case 'N':
+        s->compat.num_napi_ids = c_atoi(arg);
+        if (s->compat.num_napi_ids <= 0) {
+            fprintf(err, "Maximum number of NAPI IDs must be greater than 0\n");
+            return fail(s, 1);
+        }
+        note(s, NOTE_FLAG_N);
+        break;
+    case OPT_READY_FD: {
+        uint64_t fd;
+
+        if (!mm_scan_u64_strict(arg, arg + strlen(arg), &fd) || fd > INT_MAX) {
+            fprintf(err, "mmem: --ready-fd needs a file descriptor number, not \"%s\"\n", arg);
+            return fail(s, MM_SETTINGS_EX_USAGE);
+        }
+        s->ready_fd = (int)fd;
+        break;
+    }
+    default:
+        fprintf(err, "Illegal argument \"%c\"\n", c);
+        return fail(s, 1);
+    }
+    return MM_SETTINGS_OK;
+}
+
+enum mm_settings_rc
+mm_settings_parse(struct mm_settings *s, int argc, char **argv, FILE *out, FILE *err)
+{
+    int c;
+    int longindex = -1;
+
+    /* getopt keeps its state in globals; 0 makes glibc start over, so that a
+     * second parse in the same process (tests) sees all of argv. */
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, &longindex)) != -1) {
+        enum mm_settings_rc rc;
+
+        if (c == '?' || c == ':') {
+            getopt_error(c, argc, argv, longindex, err);
+            return fail(s, 1);
+        }
+        rc = parse_one(s, c, optarg, out, err);
+        longindex = -1;
+        if (rc != MM_SETTINGS_OK) {
+            return rc;
+        }
+    }
+    return join_listen(s, err);
+}
+
+/* ---- cross-field checks ------------------------------------------------- */
+
+enum mm_settings_rc
+mm_settings_check(struct mm_settings *s, FILE *err)
+{
+    const struct mm_settings_compat *c = &s->compat;
+
+    if (c->num_napi_ids > s->num_threads) {
+        fprintf(err, "Number of napi_ids(%d) cannot be greater than number of threads(%d)\n",
+                c->num_napi_ids, s->num_threads);
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (s->item_size_max < ITEM_SIZE_MAX_LOWER) {
+        fprintf(err, "Item max size cannot be less than 1024 bytes.\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (s->item_size_max > s->maxbytes / 2) {
+        fprintf(err, "Cannot set item size limit higher than 1/2 of memory max.\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (s->item_size_max > ITEM_SIZE_MAX_UPPER) {
+        fprintf(err, "Cannot set item size limit higher than a gigabyte.\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    /* Large items are made of chunks of at most half a page, unless the
+     * chunk size was chosen explicitly. */
+    if (s->item_size_max > MB && !s->slab_chunk_changed) {
+        s->slab_chunk_size_max = MEMCACHED_PAGE_SIZE / 2;
+    }
+    if (s->slab_chunk_size_max > s->item_size_max) {
+        fprintf(err, "slab_chunk_max (bytes: %zu) cannot be larger than -I (item_size_max %zu)\n",
+                s->slab_chunk_size_max, s->item_size_max);
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (s->item_size_max % s->slab_chunk_size_max != 0) {
+        fprintf(err,
+                "-I (item_size_max: %zu) must be evenly divisible by slab_chunk_max (bytes: "
+                "%zu)\n",
+                s->item_size_max, s->slab_chunk_size_max);
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (MEMCACHED_PAGE_SIZE % s->slab_chunk_size_max != 0) {
+        fprintf(err, "slab_chunk_max (bytes: %zu) must divide evenly into %zu (slab_page_size)\n",
+                s->slab_chunk_size_max, (size_t)MEMCACHED_PAGE_SIZE);
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (c->hot_lru_pct + c->warm_lru_pct > 80) {
+        fprintf(err, "hot_lru_pct + warm_lru_pct cannot be more than 80%% combined\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (c->temp_lru && !c->lru_maintainer) {
+        fprintf(err, "temporary_ttl requires lru_maintainer to be enabled\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    /* memcached checks only the upper bound and fails later for negative
+     * ports; mmem refuses them here with the same message. */
+    if (s->port > 65535 || s->port < 0) {
+        fprintf(err, "ERROR: Invalid port number %d.\n", s->port);
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (s->udp_port > 65535 || s->udp_port < 0) {
+        fprintf(err, "ERROR: Invalid port number %d.\n", s->udp_port);
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    /* mmem's slab allocator takes pages of at least one item. */
+    s->slab_page_size =
+        s->item_size_max > MEMCACHED_PAGE_SIZE ? s->item_size_max : MEMCACHED_PAGE_SIZE;
+    return MM_SETTINGS_OK;
+}
+
+/* ---- stats settings ----------------------------------------------------- */
+
+struct emitter {
+    mm_settings_emit_fn fn;
+    void *arg;
+};
+
+static void
+emit_str(const struct emitter *e, const char *name, const char *value)
+{
+    e->fn(e->arg, name, value);
+}
+
+static void emit_fmt(const struct emitter *e, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+emit_fmt(const struct emitter *e, const char *name, const char *fmt, ...)
+{
+    char buf[64];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    e->fn(e->arg, name, buf);
+}
+
+static void
+emit_bool(const struct emitter *e, const char *name, bool v)
+{
+    e->fn(e->arg, name, v ? "yes" : "no");
+}
+
+void
+mm_settings_emit(const struct mm_settings *s, mm_settings_emit_fn fn, void *arg)
+{
+    const struct mm_settings_compat *c = &s->compat;
+    const struct emitter e = {fn, arg};
+    static const char *const protos[] = {"auto-negotiate", "ascii", "binary"};
+    char delim[2] = {s->prefix_delimiter, '\0'};
+
+    emit_fmt(&e, "maxbytes", "%zu", s->maxbytes);
+    emit_fmt(&e, "maxconns", "%d", s->maxconns);
+    emit_fmt(&e, "tcpport", "%d", s->port);
+    emit_fmt(&e, "udpport", "%d", s->udp_port);
+    emit_str(&e, "inter", s->inter != NULL ? s->inter : "NULL");
+    emit_fmt(&e, "verbosity", "%d", s->verbose);
+    emit_str(&e, "oldest", "0");
+    emit_str(&e, "evictions", s->evict_to_free ? "on" : "off");
+    emit_str(&e, "domain_socket", s->socketpath != NULL ? s->socketpath : "NULL");
+    emit_fmt(&e, "umask", "%o", (unsigned)s->access);
+    emit_bool(&e, "shutdown_command", s->shutdown_command);
+    emit_fmt(&e, "growth_factor", "%.2f", s->factor);
+    emit_fmt(&e, "chunk_size", "%d", s->chunk_size);
+    emit_fmt(&e, "num_threads", "%d", s->num_threads);
+    emit_fmt(&e, "num_threads_per_udp", "%d", s->num_threads);
+    emit_str(&e, "stat_key_prefix", delim);
+    emit_bool(&e, "detail_enabled", s->detail_enabled);
+    emit_fmt(&e, "reqs_per_event", "%d", s->reqs_per_event);
+    emit_bool(&e, "cas_enabled", s->use_cas);
+    emit_fmt(&e, "tcp_backlog", "%d", s->backlog);
+    emit_str(&e, "binding_protocol", protos[s->binding_protocol]);
+    emit_bool(&e, "auth_enabled_sasl", false);
+    emit_bool(&e, "auth_enabled_ascii", false);
+    emit_fmt(&e, "item_size_max", "%zu", s->item_size_max);
+    emit_bool(&e, "maxconns_fast", s->maxconns_fast);
+    emit_fmt(&e, "hashpower_init", "%d", s->hashpower_init);
+    /* Features mmem does not have report memcached's "off" values. */
+    emit_bool(&e, "slab_reassign", false);
+    emit_str(&e, "slab_automove", "0");
+    emit_fmt(&e, "slab_automove_ratio", "%.2f", c->slab_automove_ratio);
+    emit_fmt(&e, "slab_automove_window", "%d", c->slab_automove_window);
+    emit_fmt(&e, "slab_chunk_max", "%zu", s->slab_chunk_size_max);
+    emit_bool(&e, "lru_crawler", false);
+    emit_fmt(&e, "lru_crawler_sleep", "%d", c->lru_crawler_sleep);
+    emit_fmt(&e, "lru_crawler_tocrawl", "%u", c->lru_crawler_tocrawl);
+    emit_fmt(&e, "tail_repair_time", "%d", c->tail_repair_time);
+    emit_bool(&e, "flush_enabled", s->flush_enabled);
+    emit_bool(&e, "dump_enabled", s->dump_enabled);
+    emit_str(&e, "hash_algorithm", MM_HASH_NAME);
+    emit_bool(&e, "lru_maintainer_thread", false);
+    emit_bool(&e, "lru_segmented", false);
+    emit_fmt(&e, "hot_lru_pct", "%d", c->hot_lru_pct);
+    emit_fmt(&e, "warm_lru_pct", "%d", c->warm_lru_pct);
+    emit_fmt(&e, "hot_max_factor", "%.2f", c->hot_max_factor);
+    emit_fmt(&e, "warm_max_factor", "%.2f", c->warm_max_factor);
+    emit_bool(&e, "temp_lru", false);
+    emit_fmt(&e, "temporary_ttl", "%d", c->temporary_ttl);
+    emit_fmt(&e, "idle_timeout", "%u", s->idle_timeout);
+    emit_fmt(&e, "watcher_logbuf_size", "%u", c->watcher_logbuf_size);
+    emit_fmt(&e, "worker_logbuf_size", "%u", c->worker_logbuf_size);
+    emit_fmt(&e, "read_buf_mem_limit", "%zu", s->read_buf_mem_limit);
+    emit_bool(&e, "track_sizes", false);
+    emit_bool(&e, "inline_ascii_response", false);
+    emit_fmt(&e, "ext_item_size", "%u", c->ext_item_size);
+    emit_fmt(&e, "ext_item_age", "%u", c->ext_item_age);
+    emit_fmt(&e, "ext_low_ttl", "%u", c->ext_low_ttl);
+    emit_fmt(&e, "ext_recache_rate", "%u", c->ext_recache_rate);
+    emit_fmt(&e, "ext_wbuf_size", "%u", c->ext_wbuf_size);
+    emit_fmt(&e, "ext_compact_under", "%u", c->ext_compact_under);
+    emit_fmt(&e, "ext_drop_under", "%u", c->ext_drop_under);
+    emit_fmt(&e, "ext_max_sleep", "%u", c->ext_max_sleep);
+    emit_fmt(&e, "ext_max_frag", "%.2f", c->ext_max_frag);
+    emit_fmt(&e, "slab_automove_freeratio", "%.3f", c->slab_automove_freeratio);
+    emit_bool(&e, "ext_drop_unread", c->ext_drop_unread);
+    emit_bool(&e, "ssl_enabled", false);
+    /* memcached prints these two with "%s" of a NULL pointer and the next
+     * two with an explicit "NULL": keep both spellings. */
+    emit_str(&e, "ssl_chain_cert", c->ssl_chain_cert != NULL ? c->ssl_chain_cert : "(null)");
+    emit_str(&e, "ssl_key", c->ssl_key != NULL ? c->ssl_key : "(null)");
+    emit_fmt(&e, "ssl_verify_mode", "%d", c->ssl_verify_mode);
+    emit_fmt(&e, "ssl_keyformat", "%d", c->ssl_keyformat);
+    emit_str(&e, "ssl_ciphers", c->ssl_ciphers != NULL ? c->ssl_ciphers : "NULL");
+    emit_str(&e, "ssl_ca_cert", c->ssl_ca_cert != NULL ? c->ssl_ca_cert : "NULL");
+    emit_fmt(&e, "ssl_wbuf_size", "%u", c->ssl_wbuf_size);
+    emit_bool(&e, "ssl_session_cache", c->ssl_session_cache);
+    emit_bool(&e, "ssl_kernel_tls", c->ssl_kernel_tls);
+    emit_str(&e, "ssl_min_version", ssl_versions[c->ssl_min_version & 3]);
+    if (c->num_napi_ids > 0) {
+        emit_fmt(&e, "num_napi_ids", "%d", c->num_napi_ids);
+    } else {
+        emit_str(&e, "num_napi_ids", "(null)");
+    }
+    emit_str(&e, "memory_file", "(null)");
+}
