@@ -116,8 +116,7 @@ START_TEST(test_u64_refuses)
         "+-1",
         "1.5",
         "1e3",
-        "\x01"
-        "1",
+        "\0011", /* a control byte (not white space) before the digit */
     };
     size_t i;
 

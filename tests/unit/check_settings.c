@@ -18,6 +18,8 @@
 
 /* One parse (and check, unless parsing stopped) with captured output. */
 struct run {
+    char argbuf[4096]; /* argv strings live here: settings may point into them */
+    char *argv[MAXARGS];
     struct mm_settings s;
     enum mm_settings_rc rc;
     char *out;
@@ -29,15 +31,21 @@ static struct run R;
 static void
 run_argv(bool check, const char *first, va_list ap)
 {
-    char *argv[MAXARGS];
+    char **argv = R.argv;
+    size_t used = 0;
     int argc = 0;
     const char *a;
     size_t olen, elen;
     FILE *out, *err;
 
-    argv[argc++] = strdup("mmem");
-    for (a = first; a != NULL && argc < MAXARGS - 1; a = va_arg(ap, const char *)) {
-        argv[argc++] = strdup(a);
+    memset(R.argbuf, 0, sizeof(R.argbuf));
+    for (a = "mmem"; a != NULL && argc < MAXARGS - 1;
+         a = argc == 1 ? first : va_arg(ap, const char *)) {
+        size_t n = strlen(a) + 1;
+
+        ck_assert_uint_le(used + n, sizeof(R.argbuf));
+        argv[argc++] = memcpy(R.argbuf + used, a, n);
+        used += n;
     }
     argv[argc] = NULL;
     free(R.out);
@@ -51,8 +59,6 @@ run_argv(bool check, const char *first, va_list ap)
     }
     fclose(out);
     fclose(err);
-    /* argv strings stay allocated: settings may point into them. Tests are
-     * forked, so the process ends soon after. */
 }
 
 /* parse + check; arguments end with NULL. */
