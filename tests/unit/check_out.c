@@ -49,6 +49,9 @@ struct stream {
 static void
 expect(struct stream *s, const void *p, size_t n)
 {
+    if (n == 0) {
+        return;
+    }
     if (s->len + n > s->cap) {
         s->cap = (s->len + n) * 2;
         s->buf = realloc(s->buf, s->cap);
