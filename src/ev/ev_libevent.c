@@ -74,6 +74,18 @@ on_io(evutil_socket_t fd, short what, void *arg)
     mm_ev_io_fire(w->io, revents);
 }
 
+/* libevent's own diagnostics (e.g. an epoll_ctl refusal, which io_set
+ * already reports as -1) go to our log instead of stderr. */
+static void
+on_libevent_log(int severity, const char *msg)
+{
+    if (severity >= EVENT_LOG_ERR) {
+        mm_log_warn("ev: libevent: %s", msg);
+    } else {
+        mm_log_debug("ev: libevent: %s", msg);
+    }
+}
+
 static int
 lev_init(struct mm_ev_loop *loop)
 {
@@ -83,6 +95,9 @@ lev_init(struct mm_ev_loop *loop)
     if (cfg == NULL) {
         return -1;
     }
+    /* Process-wide in libevent; setting the same function again from
+     * another thread's loop is harmless. */
+    event_set_log_callback(on_libevent_log);
     lv = mm_calloc(1, sizeof(*lv));
     /* One thread per base: no internal locking. */
     event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);

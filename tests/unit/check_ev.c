@@ -7,6 +7,7 @@
 #include "mmem/ev.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +500,107 @@ START_TEST(test_many_clear_self)
     }
     ck_assert_int_eq(mm_ev_loop_run_once(loop, 10), 0);
     ck_assert_int_eq(calls, N);
+    mm_ev_loop_destroy(&loop);
+}
+END_TEST
+
+/* A callback that registers many new watchers (growing the backend's
+ * arrays mid-dispatch): they are reported from the next wait on. */
+struct spawner {
+    struct mm_ev_io io;
+    struct mm_ev_loop *loop;
+    struct rec kids[40];
+    int sv[40][2];
+    int calls;
+};
+
+static void
+on_spawn(struct mm_ev_io *io, unsigned revents)
+{
+    struct spawner *sp = io->arg;
+    int k;
+
+    (void)revents;
+    sp->calls++;
+    mm_ev_io_clear(sp->loop, io);
+    for (k = 0; k < 40; k++) {
+        make_pair(sp->sv[k]);
+        rec_init(&sp->kids[k], sp->loop, sp->sv[k][0]);
+        ck_assert_int_eq(mm_ev_io_set(sp->loop, &sp->kids[k].io, MM_EV_WRITE), 0);
+    }
+}
+
+static bool
+all_called(const struct rec *r, int n)
+{
+    int k;
+
+    for (k = 0; k < n; k++) {
+        if (r[k].calls == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+START_TEST(test_add_during_dispatch)
+{
+    struct mm_ev_loop *loop = new_loop(_i);
+    struct spawner *sp = calloc(1, sizeof(*sp));
+    int sv[2];
+    int k, total = 0;
+
+    ck_assert_ptr_nonnull(sp);
+    make_pair(sv);
+    sp->loop = loop;
+    mm_ev_io_init(&sp->io, sv[0], on_spawn, sp);
+    ck_assert_int_eq(mm_ev_io_set(loop, &sp->io, MM_EV_WRITE), 0);
+    ck_assert_int_eq(mm_ev_loop_run_once(loop, -1), 0);
+    ck_assert_int_eq(sp->calls, 1);
+    for (k = 0; k < 40; k++) {
+        total += sp->kids[k].calls;
+    }
+    ck_assert_int_eq(total, 0);
+    /* A backend may report only part of the ready set per wait (libevent
+     * starts with room for 32 epoll events), so allow a few waits. */
+    for (k = 0; k < 10 && !all_called(sp->kids, 40); k++) {
+        ck_assert_int_eq(mm_ev_loop_run_once(loop, -1), 0);
+    }
+    for (k = 0; k < 40; k++) {
+        ck_assert_int_ge(sp->kids[k].calls, 1);
+        ck_assert_uint_eq(sp->kids[k].last, MM_EV_WRITE);
+        mm_ev_io_clear(loop, &sp->kids[k].io);
+        close_pair(sp->sv[k]);
+    }
+    free(sp);
+    mm_ev_loop_destroy(&loop);
+    close_pair(sv);
+}
+END_TEST
+
+/* An fd the backend cannot watch: epoll refuses /dev/null (libevent reports
+ * -1 and leaves the watcher paused); poll(2) accepts anything. Either way
+ * the watcher can be cleared afterwards. */
+START_TEST(test_refused_fd)
+{
+    struct mm_ev_loop *loop = new_loop(_i);
+    struct rec r;
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int rc;
+
+    ck_assert_int_ge(fd, 0);
+    rec_init(&r, loop, fd);
+    rc = mm_ev_io_set(loop, &r.io, MM_EV_READ);
+    if (strcmp(bk_name(_i), "libevent") == 0) {
+        ck_assert_int_eq(rc, -1);
+        ck_assert_uint_eq(mm_ev_io_events(&r.io), 0);
+        ck_assert_int_eq(mm_ev_loop_run_once(loop, 10), 0);
+        ck_assert_int_eq(r.calls, 0);
+    } else {
+        ck_assert_int_eq(rc, 0);
+    }
+    mm_ev_io_clear(loop, &r.io);
+    close(fd);
     mm_ev_loop_destroy(&loop);
 }
 END_TEST
@@ -1013,6 +1115,8 @@ ev_suite(void)
     tcase_add_loop_test(io, test_clear_sibling, 0, n);
     tcase_add_loop_test(io, test_pause_sibling, 0, n);
     tcase_add_loop_test(io, test_many_clear_self, 0, n);
+    tcase_add_loop_test(io, test_add_during_dispatch, 0, n);
+    tcase_add_loop_test(io, test_refused_fd, 0, n);
     tcase_add_loop_test(io, test_hook_order, 0, n);
     tcase_add_loop_test(io, test_stop_reset, 0, n);
     tcase_set_timeout(io, 30);
