@@ -23,13 +23,14 @@ struct mm_out_chunk;
 struct mm_out_ref;
 
 struct mm_out {
-    struct iovec *iov;            /* pending iovecs, iov[ihead..icount) */
+    struct iovec *iov; /* pending iovecs, iov[ihead..icount) */
     uint32_t icount, ihead, icap;
-    struct mm_out_chunk *chunks;  /* scratch chunks, oldest first */
+    struct mm_out_chunk *chunks; /* scratch chunks, oldest first */
     struct mm_out_chunk *tail;
-    struct mm_out_ref *refs;      /* pending references, released in order */
+    struct mm_out_ref *refs; /* pending references, released in order */
     uint32_t rcount, rhead, rcap;
-    size_t pending;               /* bytes not yet written */
+    size_t pending;   /* bytes not yet written */
+    uint64_t written; /* bytes consumed since the builder was last empty */
     mm_out_release_fn release;
     void *release_arg;
 };
@@ -38,7 +39,7 @@ void mm_out_init(struct mm_out *o, mm_out_release_fn release, void *release_arg)
 /* Release every reference and free every buffer. */
 void mm_out_fini(struct mm_out *o);
 
-/* Append a copy of n bytes. */
+/* Append a copy of n bytes. Consecutive appends share one iovec. */
 void mm_out_append(struct mm_out *o, const void *p, size_t n);
 static inline void
 mm_out_str(struct mm_out *o, const char *s, size_t n)
@@ -55,15 +56,21 @@ void mm_out_commit(struct mm_out *o, size_t used);
 
 /* Reference n bytes at p without copying; obj is released (through the
  * release function) once those bytes have been written or the builder is
- * finalised. The caller hands over one reference to obj. */
+ * finalised. The caller hands over one reference to obj. References are
+ * released in the order they were taken. A zero-length reference is
+ * released once everything before it is written (at once if nothing is
+ * pending). */
 void mm_out_ref(struct mm_out *o, const void *p, size_t n, void *obj);
 
 /* Mark a point the caller may roll back to (for replies that are cancelled,
- * such as quiet-mode misses), and roll back to it. */
+ * such as quiet-mode misses), and roll back to it. Rolling back drops the
+ * bytes appended since the mark and releases the references taken since.
+ * Nothing may be consumed between a mark and its rollback. */
 struct mm_out_mark {
     uint32_t icount, rcount;
     size_t pending, chunk_used;
     struct mm_out_chunk *tail;
+    size_t last_len; /* length of the last iovec (appends extend it) */
 };
 void mm_out_mark(const struct mm_out *o, struct mm_out_mark *m);
 void mm_out_rollback(struct mm_out *o, const struct mm_out_mark *m);
@@ -74,11 +81,16 @@ mm_out_pending(const struct mm_out *o)
     return o->pending;
 }
 
-/* The pending iovecs, for writev: at most max of them. */
+/* The pending iovecs, for writev: sets *iov to the first and returns how many
+ * (at most max; 0 when nothing is pending). Valid until the next call that
+ * changes the builder. */
 int mm_out_iov(const struct mm_out *o, struct iovec **iov, int max);
 /* n bytes have been written: advance, release completed references and
  * reclaim fully written chunks. When nothing is pending, all scratch memory
  * is returned so that idle connections cost nothing. */
 void mm_out_consume(struct mm_out *o, size_t n);
+
+/* Scratch chunk size (allocation size, header included). */
+#define MM_OUT_CHUNK_SIZE 4096
 
 #endif
