@@ -31,12 +31,12 @@ struct mm_store;
 enum mm_store_rc {
     MM_STORE_OK = 0,
     MM_STORE_NOT_FOUND,
-    MM_STORE_EXISTS,          /* cas mismatch */
-    MM_STORE_NOT_STORED,      /* add on existing, replace/append/prepend on missing */
-    MM_STORE_NOMEM,           /* no memory and eviction disabled or impossible */
-    MM_STORE_TOO_LARGE,       /* larger than the largest slab class / -I */
-    MM_STORE_NON_NUMERIC,     /* incr/decr on a value that is not a number */
-    MM_STORE_DELTA_NOMEM      /* incr/decr needed a new item and none could be had */
+    MM_STORE_EXISTS,      /* cas mismatch */
+    MM_STORE_NOT_STORED,  /* add on existing, replace/append/prepend on missing */
+    MM_STORE_NOMEM,       /* no memory and eviction disabled or impossible */
+    MM_STORE_TOO_LARGE,   /* larger than the largest slab class / -I */
+    MM_STORE_NON_NUMERIC, /* incr/decr on a value that is not a number */
+    MM_STORE_DELTA_NOMEM  /* incr/decr needed a new item and none could be had */
 };
 
 #define MM_STORE_KEY_MAX 250
@@ -51,18 +51,18 @@ enum mm_store_mode {
 };
 
 struct mm_store_cfg {
-    size_t mem_limit;         /* bytes of item memory (-m) */
-    double factor;            /* -f */
-    size_t chunk_min;         /* -n: smallest key+value+header space */
-    size_t item_size_max;     /* -I */
-    size_t slab_page_size;    /* page size: 1 MB, or -I if larger */
-    size_t slab_chunk_max;    /* largest chunk; larger items are chained or refused */
-    bool prealloc;            /* -L */
-    bool evict;               /* false with -M */
-    bool use_cas;             /* false with -C */
-    unsigned hashpower;       /* initial log2(buckets) per shard, 0 = default */
-    bool hash_expand;         /* grow the table online */
-    unsigned shard_bits;      /* log2(shards), at most 8 */
+    size_t mem_limit;             /* bytes of item memory (-m) */
+    double factor;                /* -f */
+    size_t chunk_min;             /* -n: smallest key+value+header space */
+    size_t item_size_max;         /* -I */
+    size_t slab_page_size;        /* page size: 1 MB, or -I if larger */
+    size_t slab_chunk_max;        /* largest chunk; larger items are chained or refused */
+    bool prealloc;                /* -L */
+    bool evict;                   /* false with -M */
+    bool use_cas;                 /* false with -C */
+    unsigned hashpower;           /* initial log2(buckets) per shard, 0 = default */
+    bool hash_expand;             /* grow the table online */
+    unsigned shard_bits;          /* log2(shards), at most 8 */
     const struct mm_clock *clock; /* required */
 };
 
@@ -144,7 +144,7 @@ void mm_store_stats(struct mm_store *st, mm_store_emit_fn emit, void *arg);
 struct mm_store_stats {
     uint64_t curr_items;
     uint64_t total_items;
-    uint64_t bytes;             /* sum of item sizes */
+    uint64_t bytes; /* sum of item sizes */
     uint64_t evictions;
     uint64_t reclaimed;
     uint64_t expired_unfetched;
@@ -153,7 +153,7 @@ struct mm_store_stats {
     uint64_t outofmemory;
     uint64_t lrutail_reflocked;
     uint64_t limit_maxbytes;
-    uint64_t total_malloced;    /* slab pages + large items */
+    uint64_t total_malloced; /* slab pages + large items */
     uint64_t malloc_fails;
     uint64_t store_too_large;
     uint64_t store_no_memory;

@@ -373,8 +373,7 @@ mm_ht_stats(struct mm_ht *ht, struct mm_ht_stats *out)
 }
 
 static bool
-item_ok(struct mm_ht *ht, unsigned shard, const struct mm_item *it, uint64_t bucket,
-        unsigned bits)
+item_ok(struct mm_ht *ht, unsigned shard, const struct mm_item *it, uint64_t bucket, unsigned bits)
 {
     mm_hash_t h = ht->hash(mm_item_key(it), it->nkey);
 

@@ -72,9 +72,9 @@ void mm_ht_set_expand(struct mm_ht *ht, bool enabled);
 uint64_t mm_ht_count(const struct mm_ht *ht);
 
 struct mm_ht_stats {
-    unsigned power;     /* log2 of total buckets (max shard power + shard bits) */
-    uint64_t bytes;     /* bucket array bytes (new arrays during growth) */
-    bool expanding;     /* some shard is growing */
+    unsigned power; /* log2 of total buckets (max shard power + shard bits) */
+    uint64_t bytes; /* bucket array bytes (new arrays during growth) */
+    bool expanding; /* some shard is growing */
 };
 void mm_ht_stats(struct mm_ht *ht, struct mm_ht_stats *out);
 

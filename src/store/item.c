@@ -81,8 +81,7 @@ mm_item_total(const struct mm_item *it)
 
 void
 mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uint8_t shard,
-             bool cas, uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen,
-             mm_reltime_t now)
+             bool cas, uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now)
 {
     it->lru_prev = NULL;
     it->lru_next = NULL;
@@ -146,5 +145,7 @@ mm_item_unref(struct mm_item *it)
 uint16_t
 mm_item_refcnt(const struct mm_item *it)
 {
-    return __atomic_load_n(&it->refcnt, __ATOMIC_RELAXED);
+    /* Acquire: a caller that sees the count drop to 1 may reuse the memory,
+     * so it must also see everything the releasing reader did before. */
+    return __atomic_load_n(&it->refcnt, __ATOMIC_ACQUIRE);
 }

@@ -23,14 +23,14 @@ struct mm_item;
 #define MM_LRU_BUMP_INTERVAL 60u
 
 /* Per-class operation counters ("stats slabs"). */
-#define MM_LRU_OP_FIELDS(X) \
-    X(get_hits)             \
-    X(cmd_set)              \
-    X(delete_hits)          \
-    X(incr_hits)            \
-    X(decr_hits)            \
-    X(cas_hits)             \
-    X(cas_badval)           \
+#define MM_LRU_OP_FIELDS(X)                                                                        \
+    X(get_hits)                                                                                    \
+    X(cmd_set)                                                                                     \
+    X(delete_hits)                                                                                 \
+    X(incr_hits)                                                                                   \
+    X(decr_hits)                                                                                   \
+    X(cas_hits)                                                                                    \
+    X(cas_badval)                                                                                  \
     X(touch_hits)
 
 struct mm_lru_ops {

@@ -28,25 +28,25 @@
 
 struct mm_slab_class {
     pthread_mutex_t lock;
-    uint32_t size;     /* chunk size */
-    uint32_t perslab;  /* chunks per page */
-    void *free_list;   /* freed chunks, linked through their first word */
-    uint64_t nfree;    /* length of free_list */
-    char *carve;       /* next never-used chunk in the newest page */
+    uint32_t size;    /* chunk size */
+    uint32_t perslab; /* chunks per page */
+    void *free_list;  /* freed chunks, linked through their first word */
+    uint64_t nfree;   /* length of free_list */
+    char *carve;      /* next never-used chunk in the newest page */
     uint32_t carve_left;
-    uint64_t used;     /* chunks handed out */
+    uint64_t used; /* chunks handed out */
     uint64_t npages;
-    void **pages;      /* every page, for destroy (NULL entries: arena pages) */
+    void **pages; /* every page, for destroy (NULL entries: arena pages) */
     size_t pages_cap;
 };
 
 struct mm_slab_cfg {
-    size_t mem_limit;  /* bytes; 0 = no limit */
-    double factor;     /* growth factor between classes (-f) */
-    size_t base;       /* first class: item header + chunk_min (-n) */
-    size_t page_size;  /* 0 = 1 MB */
-    size_t chunk_max;  /* 0 = page_size / 2 */
-    bool prealloc;     /* -L: take the whole limit up front */
+    size_t mem_limit; /* bytes; 0 = no limit */
+    double factor;    /* growth factor between classes (-f) */
+    size_t base;      /* first class: item header + chunk_min (-n) */
+    size_t page_size; /* 0 = 1 MB */
+    size_t chunk_max; /* 0 = page_size / 2 */
+    bool prealloc;    /* -L: take the whole limit up front */
 };
 
 struct mm_slab {
@@ -54,10 +54,10 @@ struct mm_slab {
     unsigned nclasses;                                 /* largest id */
     size_t page_size;
     size_t chunk_max;
-    size_t mem_limit;    /* atomic */
-    size_t mem_malloced; /* atomic: pages handed to classes + large items */
-    size_t large_bytes;  /* atomic */
-    uint64_t large_count; /* atomic */
+    size_t mem_limit;      /* atomic */
+    size_t mem_malloced;   /* atomic: pages handed to classes + large items */
+    size_t large_bytes;    /* atomic */
+    uint64_t large_count;  /* atomic */
     uint64_t malloc_fails; /* atomic */
     /* -L arena: pages are cut from it in order under arena_lock. */
     pthread_mutex_t arena_lock;

@@ -39,16 +39,16 @@ struct mm_store {
     struct mm_slab slab;
     struct mm_ht *ht;
     unsigned nshards;
-    unsigned nlru;        /* slab classes + 1; index 0 holds large items */
-    struct mm_lru *lru;   /* [shard * nlru + cls] */
-    uint64_t cas_seq;     /* atomic: last CAS handed out */
-    bool flush_set;       /* atomic: oldest_live is meaningful */
+    unsigned nlru;            /* slab classes + 1; index 0 holds large items */
+    struct mm_lru *lru;       /* [shard * nlru + cls] */
+    uint64_t cas_seq;         /* atomic: last CAS handed out */
+    bool flush_set;           /* atomic: oldest_live is meaningful */
     mm_reltime_t oldest_live; /* atomic */
-    uint64_t oldest_cas;  /* atomic */
-    unsigned evict_rr;    /* atomic: next shard to steal from */
-    uint64_t total_items; /* atomic */
-    uint64_t too_large;   /* atomic */
-    uint64_t no_memory;   /* atomic */
+    uint64_t oldest_cas;      /* atomic */
+    unsigned evict_rr;        /* atomic: next shard to steal from */
+    uint64_t total_items;     /* atomic */
+    uint64_t too_large;       /* atomic */
+    uint64_t no_memory;       /* atomic */
 };
 
 static inline mm_reltime_t
@@ -69,7 +69,7 @@ lru_item(struct mm_store *st, const struct mm_item *it)
     return lru_of(st, it->shard, it->cls);
 }
 
-#define OP_INCR(st, it, field) \
+#define OP_INCR(st, it, field)                                                                     \
     __atomic_fetch_add(&lru_item((st), (it))->ops.field, 1, __ATOMIC_RELAXED)
 
 /* ------------------------------------------------------------------ */
@@ -273,8 +273,8 @@ link_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h, mm_reltime_t n
 /* Caller holds h's stripe. A dead (expired/flushed) item found on the way
  * is unlinked, as memcached does on access. */
 static struct mm_item *
-find_live_locked(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
-                 mm_reltime_t now, enum mm_store_get_result *why)
+find_live_locked(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, mm_reltime_t now,
+                 enum mm_store_get_result *why)
 {
     struct mm_item *it = mm_ht_find_locked(st->ht, key, nkey, h);
     enum mm_store_get_result state;
@@ -384,9 +384,8 @@ alloc_mem(struct mm_store *st, unsigned cls, unsigned shard, size_t total, mm_re
 }
 
 static struct mm_item *
-item_alloc(struct mm_store *st, const char *key, size_t nkey, unsigned shard,
-           uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now,
-           enum mm_store_rc *rc)
+item_alloc(struct mm_store *st, const char *key, size_t nkey, unsigned shard, uint32_t client_flags,
+           mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now, enum mm_store_rc *rc)
 {
     size_t total;
     size_t mc_total;
@@ -453,8 +452,7 @@ mm_store_get(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, boo
 
 struct mm_item *
 mm_store_reserve(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
-                 uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen,
-                 enum mm_store_rc *rc)
+                 uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, enum mm_store_rc *rc)
 {
     enum mm_store_rc dummy;
 
@@ -499,8 +497,8 @@ combine_locked(struct mm_store *st, struct mm_item *old, struct mm_item *add, bo
 }
 
 enum mm_store_rc
-mm_store_commit(struct mm_store *st, struct mm_item *it, enum mm_store_mode mode,
-                uint64_t cas_in, uint64_t *cas_out)
+mm_store_commit(struct mm_store *st, struct mm_item *it, enum mm_store_mode mode, uint64_t cas_in,
+                uint64_t *cas_out)
 {
     mm_hash_t h = mm_ht_hash(st->ht, mm_item_key(it), it->nkey);
     mm_reltime_t now = now_of(st);
@@ -606,8 +604,7 @@ mm_store_delete(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, 
 }
 
 enum mm_store_rc
-mm_store_touch(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
-               mm_reltime_t exptime)
+mm_store_touch(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, mm_reltime_t exptime)
 {
     mm_reltime_t now = now_of(st);
     enum mm_store_get_result why;
@@ -726,9 +723,8 @@ mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, b
         mm_lru_bump(lru_item(st, it), it, now);
     } else {
         enum mm_store_rc arc;
-        struct mm_item *nit =
-            item_alloc(st, key, nkey, it->shard, it->client_flags, mm_item_load_exptime(it),
-                       (uint32_t)res, now, &arc);
+        struct mm_item *nit = item_alloc(st, key, nkey, it->shard, it->client_flags,
+                                         mm_item_load_exptime(it), (uint32_t)res, now, &arc);
 
         if (nit == NULL) {
             rc = MM_STORE_DELTA_NOMEM;
@@ -853,13 +849,14 @@ void
 mm_store_stats(struct mm_store *st, mm_store_emit_fn emit, void *arg)
 {
     static const char *const zero_mid[] = {
-        "slab_reassign_rescues", "slab_reassign_chunk_rescues", "slab_reassign_evictions_nomem",
-        "slab_reassign_inline_reclaim", "slab_reassign_busy_items", "slab_reassign_busy_deletes",
-        "slab_reassign_running", "slabs_moved", "lru_crawler_running", "lru_crawler_starts",
+        "slab_reassign_rescues",         "slab_reassign_chunk_rescues",
+        "slab_reassign_evictions_nomem", "slab_reassign_inline_reclaim",
+        "slab_reassign_busy_items",      "slab_reassign_busy_deletes",
+        "slab_reassign_running",         "slabs_moved",
+        "lru_crawler_running",           "lru_crawler_starts",
         "lru_maintainer_juggles"};
-    static const char *const zero_tail[] = {"moves_to_cold", "moves_to_warm",
-                                            "moves_within_lru", "direct_reclaims",
-                                            "lru_bumps_dropped"};
+    static const char *const zero_tail[] = {"moves_to_cold", "moves_to_warm", "moves_within_lru",
+                                            "direct_reclaims", "lru_bumps_dropped"};
     struct mm_store_stats s;
     size_t i;
 

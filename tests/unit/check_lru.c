@@ -197,9 +197,9 @@ END_TEST
 
 START_TEST(test_reclaim_only_without_evict)
 {
-    struct mm_item *a = add(1, 0, 10);   /* live */
-    struct mm_item *b = add(2, 50, 10);  /* expires at 50 */
-    struct mm_item *c = add(3, 0, 10);   /* live */
+    struct mm_item *a = add(1, 0, 10);  /* live */
+    struct mm_item *b = add(2, 50, 10); /* expires at 50 */
+    struct mm_item *c = add(3, 0, 10);  /* live */
     bool rec;
 
     dead_before = 0;

@@ -244,8 +244,7 @@ START_TEST(test_cas)
     ck_assert_int_eq(store_full("k", "v", 1, 0, 0, MM_STORE_CAS, 1, NULL), MM_STORE_NOT_FOUND);
     ck_assert_int_eq(set("k", "v1"), MM_STORE_OK);
     c1 = cas_of("k");
-    ck_assert_int_eq(store_full("k", "v2", 2, 0, 0, MM_STORE_CAS, c1 + 1, NULL),
-                     MM_STORE_EXISTS);
+    ck_assert_int_eq(store_full("k", "v2", 2, 0, 0, MM_STORE_CAS, c1 + 1, NULL), MM_STORE_EXISTS);
     ck_assert_int_eq(store_full("k", "v2", 2, 0, 0, MM_STORE_CAS, 0, NULL), MM_STORE_EXISTS);
     ck_assert_str_eq(get_val("k"), "v1");
     ck_assert_int_eq(store_full("k", "v2", 2, 0, 0, MM_STORE_CAS, c1, &c2), MM_STORE_OK);
@@ -417,8 +416,7 @@ START_TEST(test_delta_cas_and_refs)
 
     ck_assert_int_eq(set("k", "100"), MM_STORE_OK);
     c = cas_of("k");
-    ck_assert_int_eq(mm_store_delta(st, "k", 1, H("k"), true, 1, c + 5, &v, NULL),
-                     MM_STORE_EXISTS);
+    ck_assert_int_eq(mm_store_delta(st, "k", 1, H("k"), true, 1, c + 5, &v, NULL), MM_STORE_EXISTS);
     ck_assert_int_eq(mm_store_delta(st, "k", 1, H("k"), true, 1, c, &v, &cnew), MM_STORE_OK);
     ck_assert_uint_eq(v, 101);
     ck_assert_uint_gt(cnew, c);
@@ -566,8 +564,7 @@ START_TEST(test_large_items)
     for (i = 0; i < sizeof(big); i++) {
         big[i] = (char)('a' + i % 26);
     }
-    ck_assert_int_eq(store_full("big", big, sizeof(big), 3, 0, MM_STORE_SET, 0, NULL),
-                     MM_STORE_OK);
+    ck_assert_int_eq(store_full("big", big, sizeof(big), 3, 0, MM_STORE_SET, 0, NULL), MM_STORE_OK);
     it = mm_store_get(st, "big", 3, H("big"), false, 0, NULL);
     ck_assert_ptr_nonnull(it);
     ck_assert_uint_eq(mm_item_vlen(it), sizeof(big));
@@ -642,9 +639,8 @@ START_TEST(test_eviction_keeps_newest)
     ck_assert_uint_eq(strtoull(stat("evicted_unfetched"), NULL, 10),
                       strtoull(stat("evictions"), NULL, 10));
     ck_assert_uint_le(strtoull(stat("bytes"), NULL, 10), 2u << 20);
-    ck_assert_uint_eq(strtoull(stat("curr_items"), NULL, 10) +
-                          strtoull(stat("evictions"), NULL, 10),
-                      n);
+    ck_assert_uint_eq(
+        strtoull(stat("curr_items"), NULL, 10) + strtoull(stat("evictions"), NULL, 10), n);
     audit_clean();
 }
 END_TEST
@@ -698,8 +694,7 @@ START_TEST(test_no_evict_nomem)
     ck_assert_ptr_nonnull(get_val("key:00000000"));
     /* An expired item may still be reclaimed under -M. */
     mm_test_clock_set(&clk, 1010);
-    ck_assert_int_eq(store_full("new", val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL),
-                     MM_STORE_OK);
+    ck_assert_int_eq(store_full("new", val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL), MM_STORE_OK);
     ck_assert_int_eq(store_full("new2", val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL),
                      MM_STORE_NOMEM);
     stats_n = 0;
