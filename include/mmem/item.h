@@ -7,20 +7,31 @@
 
 #include "mmem/clock.h"
 
-/* An item: one key and its raw value (no "\r\n"), living in a slab chunk.
+/* An item: one key and its raw value (no "\r\n"), living in a slab chunk or,
+ * when larger than the largest chunk, in one exact-size allocation. The value
+ * is always contiguous.
  *
- *   +-----------------------------+  <- chunk start
- *   | struct mm_item header       |
- *   +-----------------------------+
- *   | cas (8 bytes, unless -C)    |
- *   +-----------------------------+
- *   | key (nkey bytes)            |
- *   +-----------------------------+
- *   | value (vlen bytes)          |
- *   +-----------------------------+
+ *   offset
+ *    0 +-------------------------------+  <- chunk start
+ *      | lru_prev        (8)           |  lru lock
+ *    8 | lru_next        (8)           |  lru lock
+ *   16 | h_next          (8)           |  stripe lock
+ *   24 | atime           (4)           |  last store/bump (reltime)
+ *   28 | exptime         (4)           |  0 = never
+ *   32 | vlen            (4)           |  value bytes
+ *   36 | client_flags    (4)           |
+ *   40 | refcnt (2) iflags (1) cls (1) |  refcnt atomic, saturating
+ *   44 | nkey shard layout spare (1 ea) |
+ *   48 +-------------------------------+
+ *      | cas (8 bytes, absent with -C) |
+ *      +-------------------------------+
+ *      | key (nkey bytes, no NUL)      |
+ *      +-------------------------------+
+ *      | value (vlen bytes, no \r\n)   |
+ *      +-------------------------------+
  *
- * Readers outside store/ use only the accessors below. The layout may change;
- * see doc/architecture.md for the current one and its size. */
+ * Readers outside store/ use only the accessors below. The struct itself is
+ * private (src/store/item_int.h); doc/store.md explains the choices. */
 
 struct mm_item;
 

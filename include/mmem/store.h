@@ -15,7 +15,15 @@
  *
  * Items returned to callers carry a reference; give it back with
  * mm_store_unref(). An item stays readable while referenced even if it is
- * deleted, replaced or evicted meanwhile. */
+ * deleted, replaced or evicted meanwhile.
+ *
+ * Contract details for callers:
+ *  - h is always mm_hash(key, nkey) (the store recomputes it for commit and
+ *    for eviction, so another hash would misplace items).
+ *  - Keys are 1..MM_STORE_KEY_MAX bytes; longer keys get TOO_LARGE.
+ *  - "Too large" follows memcached's arithmetic (header + CAS + key + 1 +
+ *    value + 2 > item_size_max) so the same values are refused.
+ *  - Expiry times are reltimes from mm_clock_exptime(); 0 = never. */
 
 struct mm_item;
 struct mm_store;
@@ -23,13 +31,15 @@ struct mm_store;
 enum mm_store_rc {
     MM_STORE_OK = 0,
     MM_STORE_NOT_FOUND,
-    MM_STORE_EXISTS,          /* cas mismatch */
-    MM_STORE_NOT_STORED,      /* add on existing, replace/append/prepend on missing */
-    MM_STORE_NOMEM,           /* no memory and eviction disabled or impossible */
-    MM_STORE_TOO_LARGE,       /* larger than the largest slab class / -I */
-    MM_STORE_NON_NUMERIC,     /* incr/decr on a value that is not a number */
-    MM_STORE_DELTA_NOMEM      /* incr/decr needed a new item and none could be had */
+    MM_STORE_EXISTS,      /* cas mismatch */
+    MM_STORE_NOT_STORED,  /* add on existing, replace/append/prepend on missing */
+    MM_STORE_NOMEM,       /* no memory and eviction disabled or impossible */
+    MM_STORE_TOO_LARGE,   /* larger than the largest slab class / -I */
+    MM_STORE_NON_NUMERIC, /* incr/decr on a value that is not a number */
+    MM_STORE_DELTA_NOMEM  /* incr/decr needed a new item and none could be had */
 };
+
+#define MM_STORE_KEY_MAX 250
 
 enum mm_store_mode {
     MM_STORE_SET = 0,
@@ -41,20 +51,24 @@ enum mm_store_mode {
 };
 
 struct mm_store_cfg {
-    size_t mem_limit;         /* bytes of item memory (-m) */
-    double factor;            /* -f */
-    size_t chunk_min;         /* -n: smallest key+value+header space */
-    size_t item_size_max;     /* -I */
-    size_t slab_page_size;    /* page size: 1 MB, or -I if larger */
-    size_t slab_chunk_max;    /* largest chunk; larger items are chained or refused */
-    bool prealloc;            /* -L */
-    bool evict;               /* false with -M */
-    bool use_cas;             /* false with -C */
-    unsigned hashpower;       /* initial log2(buckets) per shard, 0 = default */
-    bool hash_expand;         /* grow the table online */
-    unsigned shard_bits;      /* log2(shards) */
-    const struct mm_clock *clock;
+    size_t mem_limit;             /* bytes of item memory (-m) */
+    double factor;                /* -f */
+    size_t chunk_min;             /* -n: smallest key+value+header space */
+    size_t item_size_max;         /* -I */
+    size_t slab_page_size;        /* page size: 1 MB, or -I if larger */
+    size_t slab_chunk_max;        /* largest chunk; larger items are chained or refused */
+    bool prealloc;                /* -L */
+    bool evict;                   /* false with -M */
+    bool use_cas;                 /* false with -C */
+    unsigned hashpower;           /* initial log2(buckets) per shard, 0 = default */
+    bool hash_expand;             /* grow the table online */
+    unsigned shard_bits;          /* log2(shards), at most 8 */
+    const struct mm_clock *clock; /* required */
 };
+
+/* Zeroed fields of a cfg mean: factor 1.25, chunk_min 48, item_size_max 1 MB,
+ * slab_page_size 1 MB, slab_chunk_max page/2, hashpower 16, mem_limit
+ * unlimited. */
 
 /* Outcome counters a command needs for stats (hits vs. expired vs. flushed). */
 enum mm_store_get_result {
@@ -103,8 +117,15 @@ enum mm_store_rc mm_store_touch(struct mm_store *st, const char *key, size_t nke
  * immediate flush, later for flush_all <delay>). */
 void mm_store_flush(struct mm_store *st, mm_reltime_t when);
 
-/* Change the memory limit at run time (cache_memlimit). */
+/* Change the memory limit at run time (cache_memlimit). Lowering it frees
+ * nothing at once; eviction keeps usage from growing further. */
 void mm_store_set_limit(struct mm_store *st, size_t mem_limit);
+
+/* Background upkeep: grow hash table shards by up to nbuckets buckets each.
+ * Returns true while some shard is still growing. Safe to call from a timer
+ * or a maintenance thread at any time; operations also do small steps
+ * themselves, so calling it is optional. */
+bool mm_store_maintain(struct mm_store *st, unsigned nbuckets);
 
 void mm_store_ref(struct mm_store *st, struct mm_item *it);
 void mm_store_unref(struct mm_store *st, struct mm_item *it);
@@ -117,6 +138,30 @@ void mm_store_unref(struct mm_store *st, struct mm_item *it);
  * names given here: emit gets e.g. "items:1:number"). */
 typedef void (*mm_store_emit_fn)(void *arg, const char *name, const char *value);
 void mm_store_stats(struct mm_store *st, mm_store_emit_fn emit, void *arg);
+
+/* The numbers behind mm_store_stats(), for callers that order "stats"
+ * themselves. */
+struct mm_store_stats {
+    uint64_t curr_items;
+    uint64_t total_items;
+    uint64_t bytes; /* sum of item sizes */
+    uint64_t evictions;
+    uint64_t reclaimed;
+    uint64_t expired_unfetched;
+    uint64_t evicted_unfetched;
+    uint64_t evicted_active;
+    uint64_t outofmemory;
+    uint64_t lrutail_reflocked;
+    uint64_t limit_maxbytes;
+    uint64_t total_malloced; /* slab pages + large items */
+    uint64_t malloc_fails;
+    uint64_t store_too_large;
+    uint64_t store_no_memory;
+    uint64_t hash_power_level;
+    uint64_t hash_bytes;
+    bool hash_is_expanding;
+};
+void mm_store_stats_get(struct mm_store *st, struct mm_store_stats *out);
 void mm_store_stats_slabs(struct mm_store *st, mm_store_emit_fn emit, void *arg);
 void mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg);
 void mm_store_stats_sizes(struct mm_store *st, mm_store_emit_fn emit, void *arg);

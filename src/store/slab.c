@@ -1,0 +1,302 @@
+/* Slab classes and pages. Computes the class table the way memcached does
+ * (so -n/-f give the same chunk sizes), hands out chunks from per-class free
+ * lists and lazily carved pages, and keeps the global memory limit. Knows
+ * nothing about items beyond their size; eviction is the store's job. */
+#include "config.h"
+
+#include "store/slab_int.h"
+
+#include <string.h>
+
+#include "mmem/alloc.h"
+#include "mmem/log.h"
+
+#define LARGE_ROUND 4096u
+
+int
+mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
+{
+    unsigned id = 1;
+    unsigned size;
+
+    memset(sl, 0, sizeof(*sl));
+    sl->page_size = cfg->page_size ? cfg->page_size : MM_SLAB_PAGE_DEFAULT;
+    sl->chunk_max = cfg->chunk_max ? cfg->chunk_max : sl->page_size / 2;
+    if (cfg->factor <= 1.0 || cfg->base == 0 || sl->chunk_max > sl->page_size ||
+        cfg->base > sl->chunk_max) {
+        return -1;
+    }
+    sl->mem_limit = cfg->mem_limit;
+    pthread_mutex_init(&sl->arena_lock, NULL);
+
+    /* memcached's rule: start at header + chunk_min, align to 8, multiply by
+     * the factor (truncating), stop once the next size would reach
+     * chunk_max / factor; the last class is exactly chunk_max. */
+    size = (unsigned)cfg->base;
+    while (id < MM_SLAB_MAX_CLASSES) {
+        if ((double)size >= (double)sl->chunk_max / cfg->factor) {
+            break;
+        }
+        if (size % MM_SLAB_ALIGN) {
+            size += MM_SLAB_ALIGN - (size % MM_SLAB_ALIGN);
+        }
+        sl->cls[id].size = size;
+        sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
+        size = (unsigned)(size * cfg->factor);
+        id++;
+    }
+    sl->cls[id].size = (uint32_t)sl->chunk_max;
+    sl->cls[id].perslab = (uint32_t)(sl->page_size / sl->chunk_max);
+    sl->nclasses = id;
+    for (id = 1; id <= sl->nclasses; id++) {
+        pthread_mutex_init(&sl->cls[id].lock, NULL);
+    }
+
+    if (cfg->prealloc && sl->mem_limit >= sl->page_size) {
+        sl->arena_size = sl->mem_limit - sl->mem_limit % sl->page_size;
+        sl->arena = mm_alloc_try(sl->arena_size);
+        if (sl->arena == NULL) {
+            mm_log_warn("slab: cannot preallocate %zu bytes in one block; "
+                        "allocating pages on demand",
+                        sl->arena_size);
+            sl->arena_size = 0;
+        } else {
+            /* Give each class its first page now, as -L promises, while
+             * the arena lasts. */
+            for (id = 1; id <= sl->nclasses; id++) {
+                void *p = mm_slab_alloc(sl, id);
+
+                if (p == NULL) {
+                    break;
+                }
+                mm_slab_free(sl, p, id);
+            }
+        }
+    }
+    return 0;
+}
+
+void
+mm_slab_fini(struct mm_slab *sl)
+{
+    unsigned id;
+    uint64_t i;
+
+    for (id = 1; id <= sl->nclasses; id++) {
+        struct mm_slab_class *c = &sl->cls[id];
+
+        for (i = 0; i < c->npages; i++) {
+            if (c->pages[i] != NULL) {
+                mm_free(c->pages[i]);
+            }
+        }
+        mm_free(c->pages);
+        pthread_mutex_destroy(&c->lock);
+    }
+    mm_free(sl->arena);
+    pthread_mutex_destroy(&sl->arena_lock);
+    memset(sl, 0, sizeof(*sl));
+}
+
+unsigned
+mm_slab_class(const struct mm_slab *sl, size_t total)
+{
+    unsigned lo = 1;
+    unsigned hi = sl->nclasses;
+
+    if (total == 0 || total > sl->chunk_max) {
+        return 0;
+    }
+    /* Sizes grow strictly with the id, except that a factor close to 1 can
+     * repeat a size; a binary search still finds the first fit. */
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+
+        if (sl->cls[mid].size >= total) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return lo;
+}
+
+/* Reserve len bytes of the limit. `force` lets a class with no page at all
+ * take one anyway (memcached does the same, so that every size can be stored
+ * at least once even under a tiny -m). */
+static bool
+limit_take(struct mm_slab *sl, size_t len, bool force)
+{
+    size_t cur = __atomic_load_n(&sl->mem_malloced, __ATOMIC_RELAXED);
+    size_t lim;
+
+    do {
+        lim = __atomic_load_n(&sl->mem_limit, __ATOMIC_RELAXED);
+        if (!force && lim != 0 && cur + len > lim) {
+            return false;
+        }
+    } while (!__atomic_compare_exchange_n(&sl->mem_malloced, &cur, cur + len, true,
+                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return true;
+}
+
+static void
+limit_give(struct mm_slab *sl, size_t len)
+{
+    __atomic_fetch_sub(&sl->mem_malloced, len, __ATOMIC_RELAXED);
+}
+
+static void *
+arena_page(struct mm_slab *sl)
+{
+    void *p = NULL;
+
+    pthread_mutex_lock(&sl->arena_lock);
+    if (sl->arena_used + sl->page_size <= sl->arena_size) {
+        p = sl->arena + sl->arena_used;
+        sl->arena_used += sl->page_size;
+    }
+    pthread_mutex_unlock(&sl->arena_lock);
+    return p;
+}
+
+/* Caller holds c->lock. */
+static bool
+new_page_locked(struct mm_slab *sl, struct mm_slab_class *c)
+{
+    void *page;
+    bool from_arena = false;
+
+    page = sl->arena != NULL ? arena_page(sl) : NULL;
+    if (page != NULL) {
+        /* The arena was sized to the limit, so its pages always fit. */
+        from_arena = true;
+        limit_take(sl, sl->page_size, true);
+    } else {
+        /* Without an arena, or once it is used up (the limit may have been
+         * raised since): ordinary pages under the limit. */
+        if (!limit_take(sl, sl->page_size, c->npages == 0)) {
+            return false;
+        }
+        page = mm_alloc_try(sl->page_size);
+        if (page == NULL) {
+            limit_give(sl, sl->page_size);
+            __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+            return false;
+        }
+    }
+    if (c->npages == c->pages_cap) {
+        c->pages_cap = c->pages_cap ? c->pages_cap * 2 : 16;
+        c->pages = mm_realloc(c->pages, c->pages_cap * sizeof(*c->pages));
+    }
+    c->pages[c->npages++] = from_arena ? NULL : page;
+    c->carve = page;
+    c->carve_left = c->perslab;
+    return true;
+}
+
+void *
+mm_slab_alloc(struct mm_slab *sl, unsigned id)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    void *p = NULL;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->free_list != NULL) {
+        p = c->free_list;
+        memcpy(&c->free_list, p, sizeof(void *));
+        c->nfree--;
+    } else if (c->carve_left > 0 || new_page_locked(sl, c)) {
+        p = c->carve;
+        c->carve += c->size;
+        c->carve_left--;
+    }
+    if (p != NULL) {
+        c->used++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
+void
+mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+
+    pthread_mutex_lock(&c->lock);
+    memcpy(chunk, &c->free_list, sizeof(void *));
+    c->free_list = chunk;
+    c->nfree++;
+    c->used--;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static size_t
+large_charge(size_t size)
+{
+    return (size + LARGE_ROUND - 1) / LARGE_ROUND * LARGE_ROUND;
+}
+
+void *
+mm_slab_large_alloc(struct mm_slab *sl, size_t size)
+{
+    size_t charge = large_charge(size);
+    void *p;
+
+    if (!limit_take(sl, charge, false)) {
+        return NULL;
+    }
+    p = mm_alloc_try(size);
+    if (p == NULL) {
+        limit_give(sl, charge);
+        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    __atomic_fetch_add(&sl->large_bytes, charge, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&sl->large_count, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+void
+mm_slab_large_free(struct mm_slab *sl, void *p, size_t size)
+{
+    size_t charge = large_charge(size);
+
+    mm_free(p);
+    __atomic_fetch_sub(&sl->large_bytes, charge, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&sl->large_count, 1, __ATOMIC_RELAXED);
+    limit_give(sl, charge);
+}
+
+void
+mm_slab_set_limit(struct mm_slab *sl, size_t mem_limit)
+{
+    __atomic_store_n(&sl->mem_limit, mem_limit, __ATOMIC_RELAXED);
+}
+
+size_t
+mm_slab_limit(const struct mm_slab *sl)
+{
+    return __atomic_load_n(&sl->mem_limit, __ATOMIC_RELAXED);
+}
+
+size_t
+mm_slab_malloced(const struct mm_slab *sl)
+{
+    return __atomic_load_n(&sl->mem_malloced, __ATOMIC_RELAXED);
+}
+
+void
+mm_slab_class_stats(struct mm_slab *sl, unsigned id, struct mm_slab_class_stats *out)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+
+    pthread_mutex_lock(&c->lock);
+    out->size = c->size;
+    out->perslab = c->perslab;
+    out->npages = c->npages;
+    out->used = c->used;
+    out->free_chunks = c->nfree;
+    out->free_end = c->carve_left;
+    pthread_mutex_unlock(&c->lock);
+}

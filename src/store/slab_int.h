@@ -1,0 +1,104 @@
+#ifndef MMEM_STORE_SLAB_INT_H
+#define MMEM_STORE_SLAB_INT_H
+
+/* Slab allocator: size classes carved out of fixed-size pages, one free list
+ * and one mutex per class, and a global memory limit kept in an atomic.
+ * Items larger than the largest chunk get an exact-size allocation counted
+ * against the same limit.
+ *
+ * A page (slab_page_size bytes) belongs to one class for life:
+ *
+ *   +---------+---------+---------+-----+---------+------------------+
+ *   | chunk 0 | chunk 1 | chunk 2 | ... | chunk k |  never carved    |
+ *   +---------+---------+---------+-----+---------+------------------+
+ *   ^ page                                        ^ carve (free_chunks_end)
+ *
+ * Chunks are handed out from the free list first, then carved lazily from the
+ * newest page, so pages are only touched (made resident) as they fill. */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Class ids are 1..MM_SLAB_MAX_CLASSES, as memcached numbers them. */
+#define MM_SLAB_MAX_CLASSES 63
+#define MM_SLAB_ALIGN 8u
+#define MM_SLAB_PAGE_DEFAULT (1024u * 1024u)
+
+struct mm_slab_class {
+    pthread_mutex_t lock;
+    uint32_t size;    /* chunk size */
+    uint32_t perslab; /* chunks per page */
+    void *free_list;  /* freed chunks, linked through their first word */
+    uint64_t nfree;   /* length of free_list */
+    char *carve;      /* next never-used chunk in the newest page */
+    uint32_t carve_left;
+    uint64_t used; /* chunks handed out */
+    uint64_t npages;
+    void **pages; /* every page, for destroy (NULL entries: arena pages) */
+    size_t pages_cap;
+};
+
+struct mm_slab_cfg {
+    size_t mem_limit; /* bytes; 0 = no limit */
+    double factor;    /* growth factor between classes (-f) */
+    size_t base;      /* first class: item header + chunk_min (-n) */
+    size_t page_size; /* 0 = 1 MB */
+    size_t chunk_max; /* 0 = page_size / 2 */
+    bool prealloc;    /* -L: take the whole limit up front */
+};
+
+struct mm_slab {
+    struct mm_slab_class cls[MM_SLAB_MAX_CLASSES + 1]; /* [0] unused */
+    unsigned nclasses;                                 /* largest id */
+    size_t page_size;
+    size_t chunk_max;
+    size_t mem_limit;      /* atomic */
+    size_t mem_malloced;   /* atomic: pages handed to classes + large items */
+    size_t large_bytes;    /* atomic */
+    uint64_t large_count;  /* atomic */
+    uint64_t malloc_fails; /* atomic */
+    /* -L arena: pages are cut from it in order under arena_lock. */
+    pthread_mutex_t arena_lock;
+    char *arena;
+    size_t arena_size;
+    size_t arena_used;
+};
+
+/* Compute the class table and, with prealloc, reserve the arena and give
+ * every class its first page. Returns 0, or -1 if cfg is invalid. */
+int mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg);
+/* Free every page and the arena. Large items must be freed by the caller. */
+void mm_slab_fini(struct mm_slab *sl);
+
+/* Smallest class whose chunk holds total bytes; 0 if larger than chunk_max. */
+unsigned mm_slab_class(const struct mm_slab *sl, size_t total);
+
+/* A chunk of class id, or NULL when the class has no free chunk and no new
+ * page may be taken (the caller then evicts). Takes the class lock. */
+void *mm_slab_alloc(struct mm_slab *sl, unsigned id);
+void mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id);
+
+/* Exact-size memory for a large item, counted against the limit (the count
+ * is rounded up to 4 KB, roughly what the allocator really uses). NULL when
+ * over the limit. */
+void *mm_slab_large_alloc(struct mm_slab *sl, size_t size);
+void mm_slab_large_free(struct mm_slab *sl, void *p, size_t size);
+
+void mm_slab_set_limit(struct mm_slab *sl, size_t mem_limit);
+size_t mm_slab_limit(const struct mm_slab *sl);
+size_t mm_slab_malloced(const struct mm_slab *sl);
+
+/* Consistent per-class snapshot (takes the class lock). */
+struct mm_slab_class_stats {
+    uint32_t size;
+    uint32_t perslab;
+    uint64_t npages;
+    uint64_t used;
+    uint64_t free_chunks; /* free list + never carved */
+    uint64_t free_end;    /* never carved */
+};
+void mm_slab_class_stats(struct mm_slab *sl, unsigned id, struct mm_slab_class_stats *out);
+
+#endif

@@ -1,0 +1,1110 @@
+/* The store's front door: ties the hash table, slabs and LRUs together and
+ * implements memcached's semantics for get, two-phase stores, delete, touch,
+ * incr/decr and flush, plus the store's stats. It owns the lock order; the
+ * wire format, clocks and exptime conversion belong to other modules.
+ *
+ * Lock order (also in doc/store.md):
+ *   1. stripe (mm_ht_lock) -> lru[shard][cls] -> slab class
+ *   2. lru -> stripe only through mm_ht_trylock (the tail walker)
+ *   3. mm_ht_grow_step() is called with no stripe lock held at all, because
+ *      starting or ending a growth takes every stripe of one shard
+ *   4. stats take lru/slab locks one at a time, never while holding another
+ */
+#include "config.h"
+
+#include "mmem/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mmem/alloc.h"
+#include "store/ht_int.h"
+#include "store/item_int.h"
+#include "store/lru_int.h"
+#include "store/slab_int.h"
+#include "store/store_int.h"
+
+/* Items looked at per list by one eviction walk (memcached looks at 5; a
+ * few more tolerate short-lived references at the tail). */
+#define EVICT_WALK 16u
+/* Allocation attempts, each after one eviction, before giving up. */
+#define ALLOC_TRIES 10
+/* Old buckets moved by an operation that finds its shard growing. */
+#define GROW_STEP 8u
+
+#define DEFAULT_HASHPOWER 16u
+
+struct mm_store {
+    struct mm_store_cfg cfg;
+    struct mm_slab slab;
+    struct mm_ht *ht;
+    unsigned nshards;
+    unsigned nlru;            /* slab classes + 1; index 0 holds large items */
+    struct mm_lru *lru;       /* [shard * nlru + cls] */
+    uint64_t cas_seq;         /* atomic: last CAS handed out */
+    bool flush_set;           /* atomic: oldest_live is meaningful */
+    mm_reltime_t oldest_live; /* atomic */
+    uint64_t oldest_cas;      /* atomic */
+    unsigned evict_rr;        /* atomic: next shard to steal from */
+    uint64_t total_items;     /* atomic */
+    uint64_t too_large;       /* atomic */
+    uint64_t no_memory;       /* atomic */
+};
+
+static inline mm_reltime_t
+now_of(const struct mm_store *st)
+{
+    return mm_clock_now(st->cfg.clock);
+}
+
+static inline struct mm_lru *
+lru_of(struct mm_store *st, unsigned shard, unsigned cls)
+{
+    return &st->lru[(size_t)shard * st->nlru + cls];
+}
+
+static inline struct mm_lru *
+lru_item(struct mm_store *st, const struct mm_item *it)
+{
+    return lru_of(st, it->shard, it->cls);
+}
+
+#define OP_INCR(st, it, field)                                                                     \
+    __atomic_fetch_add(&lru_item((st), (it))->ops.field, 1, __ATOMIC_RELAXED)
+
+/* ------------------------------------------------------------------ */
+/* Life cycle                                                          */
+
+struct mm_store *
+mm_store_create(const struct mm_store_cfg *cfg)
+{
+    struct mm_store *st;
+    struct mm_slab_cfg scfg;
+    unsigned hp;
+    unsigned stripe_bits;
+    size_t i;
+
+    if (cfg->clock == NULL || cfg->shard_bits > 8) {
+        return NULL;
+    }
+    st = mm_calloc(1, sizeof(*st));
+    st->cfg = *cfg;
+    if (st->cfg.factor == 0) {
+        st->cfg.factor = 1.25;
+    }
+    if (st->cfg.chunk_min == 0) {
+        st->cfg.chunk_min = 48;
+    }
+    if (st->cfg.item_size_max == 0) {
+        st->cfg.item_size_max = 1024 * 1024;
+    }
+    if (st->cfg.slab_page_size == 0) {
+        st->cfg.slab_page_size = MM_SLAB_PAGE_DEFAULT;
+    }
+    if (st->cfg.slab_chunk_max == 0) {
+        st->cfg.slab_chunk_max = st->cfg.slab_page_size / 2;
+    }
+    if (st->cfg.hashpower == 0) {
+        st->cfg.hashpower = DEFAULT_HASHPOWER;
+    }
+
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.mem_limit = st->cfg.mem_limit;
+    scfg.factor = st->cfg.factor;
+    /* Same base as memcached (its 48-byte header + -n), so the class table
+     * matches memcached's; our items are 3 bytes smaller (no NUL after the
+     * key, no "\r\n"), which only helps them fit. */
+    scfg.base = MM_ITEM_HDR_SIZE + st->cfg.chunk_min;
+    scfg.page_size = st->cfg.slab_page_size;
+    scfg.chunk_max = st->cfg.slab_chunk_max;
+    scfg.prealloc = st->cfg.prealloc;
+    if (mm_slab_init(&st->slab, &scfg) != 0) {
+        mm_free(st);
+        return NULL;
+    }
+
+    /* The initial size is for the whole table; each shard gets its part. */
+    hp = st->cfg.hashpower > st->cfg.shard_bits ? st->cfg.hashpower - st->cfg.shard_bits : 1;
+    stripe_bits = hp < MM_HT_DEFAULT_STRIPE_BITS ? hp : MM_HT_DEFAULT_STRIPE_BITS;
+    st->ht = mm_ht_create(st->cfg.shard_bits, hp, stripe_bits, NULL);
+    if (st->ht == NULL) {
+        mm_slab_fini(&st->slab);
+        mm_free(st);
+        return NULL;
+    }
+    mm_ht_set_expand(st->ht, st->cfg.hash_expand);
+    st->nshards = mm_ht_nshards(st->ht);
+    st->nlru = st->slab.nclasses + 1;
+    st->lru = mm_aligned_alloc(64, (size_t)st->nshards * st->nlru * sizeof(*st->lru));
+    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+        mm_lru_init(&st->lru[i]);
+    }
+    return st;
+}
+
+static void
+item_free(struct mm_store *st, struct mm_item *it)
+{
+    if (it->cls == MM_ITEM_CLS_LARGE) {
+        mm_slab_large_free(&st->slab, it, mm_item_total(it));
+    } else {
+        mm_slab_free(&st->slab, it, it->cls);
+    }
+}
+
+void
+mm_store_destroy(struct mm_store **stp)
+{
+    struct mm_store *st = *stp;
+    size_t i;
+
+    if (st == NULL) {
+        return;
+    }
+    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+        struct mm_item *it = st->lru[i].head;
+
+        while (it != NULL) {
+            struct mm_item *next = it->lru_next;
+
+            /* Pages go back wholesale below; only large items need it. */
+            if (it->cls == MM_ITEM_CLS_LARGE) {
+                item_free(st, it);
+            }
+            it = next;
+        }
+        mm_lru_fini(&st->lru[i]);
+    }
+    mm_free(st->lru);
+    mm_ht_destroy(&st->ht);
+    mm_slab_fini(&st->slab);
+    mm_free(st);
+    *stp = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Item state                                                          */
+
+void
+mm_store_ref(struct mm_store *st, struct mm_item *it)
+{
+    (void)st;
+    mm_item_ref(it);
+}
+
+void
+mm_store_unref(struct mm_store *st, struct mm_item *it)
+{
+    if (mm_item_unref(it)) {
+        item_free(st, it);
+    }
+}
+
+static bool
+item_flushed(struct mm_store *st, const struct mm_item *it, mm_reltime_t now)
+{
+    mm_reltime_t oldest;
+    uint64_t oldest_cas;
+    uint64_t cas;
+
+    if (!__atomic_load_n(&st->flush_set, __ATOMIC_ACQUIRE)) {
+        return false;
+    }
+    oldest = __atomic_load_n(&st->oldest_live, __ATOMIC_RELAXED);
+    if (oldest > now) {
+        return false;
+    }
+    if (mm_item_load_atime(it) <= oldest) {
+        return true;
+    }
+    /* Items stored in the flush's own second are told apart by CAS. */
+    oldest_cas = __atomic_load_n(&st->oldest_cas, __ATOMIC_RELAXED);
+    cas = mm_item_cas(it);
+    return oldest_cas != 0 && cas != 0 && cas < oldest_cas;
+}
+
+static enum mm_store_get_result
+item_state(struct mm_store *st, const struct mm_item *it, mm_reltime_t now)
+{
+    mm_reltime_t exp = mm_item_load_exptime(it);
+
+    if (exp != 0 && exp <= now) {
+        return MM_STORE_GET_EXPIRED;
+    }
+    if (item_flushed(st, it, now)) {
+        return MM_STORE_GET_FLUSHED;
+    }
+    return MM_STORE_GET_HIT;
+}
+
+static bool
+walk_dead(void *arg, const struct mm_item *it, mm_reltime_t now)
+{
+    return item_state(arg, it, now) != MM_STORE_GET_HIT;
+}
+
+static uint64_t
+next_cas(struct mm_store *st)
+{
+    return st->cfg.use_cas ? __atomic_add_fetch(&st->cas_seq, 1, __ATOMIC_RELAXED) : 0;
+}
+
+/* Caller holds h's stripe. Drops the table's reference. */
+static void
+unlink_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h)
+{
+    mm_ht_remove_locked(st->ht, it, h);
+    it->iflags &= (uint8_t)~MM_ITEM_F_LINKED;
+    mm_lru_unlink(lru_item(st, it), it);
+    mm_store_unref(st, it);
+}
+
+/* Caller holds h's stripe. The caller's reference becomes the table's. */
+static void
+link_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h, mm_reltime_t now)
+{
+    mm_item_set_cas(it, next_cas(st));
+    it->iflags |= MM_ITEM_F_LINKED;
+    mm_ht_insert_locked(st->ht, it, h);
+    mm_lru_link(lru_item(st, it), it, now);
+    __atomic_fetch_add(&st->total_items, 1, __ATOMIC_RELAXED);
+}
+
+/* Caller holds h's stripe. A dead (expired/flushed) item found on the way
+ * is unlinked, as memcached does on access. */
+static struct mm_item *
+find_live_locked(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, mm_reltime_t now,
+                 enum mm_store_get_result *why)
+{
+    struct mm_item *it = mm_ht_find_locked(st->ht, key, nkey, h);
+    enum mm_store_get_result state;
+
+    if (it == NULL) {
+        *why = MM_STORE_GET_MISS;
+        return NULL;
+    }
+    state = item_state(st, it, now);
+    *why = state;
+    if (state != MM_STORE_GET_HIT) {
+        unlink_locked(st, it, h);
+        return NULL;
+    }
+    return it;
+}
+
+static void
+maybe_grow(struct mm_store *st, unsigned shard)
+{
+    if (mm_ht_grow_wanted(st->ht, shard)) {
+        mm_ht_grow_step(st->ht, shard, GROW_STEP);
+    }
+}
+
+bool
+mm_store_maintain(struct mm_store *st, unsigned nbuckets)
+{
+    bool more = false;
+    unsigned s;
+
+    for (s = 0; s < st->nshards; s++) {
+        if (mm_ht_grow_wanted(st->ht, s) && mm_ht_grow_step(st->ht, s, nbuckets)) {
+            more = true;
+        }
+    }
+    return more;
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation and eviction                                             */
+
+static struct mm_item *
+evict_one(struct mm_store *st, unsigned cls, unsigned shard, mm_reltime_t now)
+{
+    struct mm_lru_walk w;
+    struct mm_item *victim;
+    bool reclaimed;
+    unsigned start;
+    unsigned i;
+
+    w.now = now;
+    w.max_walk = EVICT_WALK;
+    w.evict = st->cfg.evict;
+    w.dead = walk_dead;
+    w.arg = st;
+    victim = mm_lru_evict(lru_of(st, shard, cls), st->ht, &w, &reclaimed);
+    if (victim != NULL || st->nshards == 1) {
+        return victim;
+    }
+    /* The own list had nothing to give: steal from the other shards,
+     * starting at a rotating one so no shard is always first. */
+    start = __atomic_fetch_add(&st->evict_rr, 1, __ATOMIC_RELAXED);
+    for (i = 0; i < st->nshards && victim == NULL; i++) {
+        unsigned s = (start + i) % st->nshards;
+
+        if (s != shard) {
+            victim = mm_lru_evict(lru_of(st, s, cls), st->ht, &w, &reclaimed);
+        }
+    }
+    return victim;
+}
+
+/* Memory for an item of class cls (MM_ITEM_CLS_LARGE: total bytes exactly),
+ * evicting as needed. The caller may hold one stripe lock; the walker skips
+ * items under it. */
+static void *
+alloc_mem(struct mm_store *st, unsigned cls, unsigned shard, size_t total, mm_reltime_t now)
+{
+    int tries;
+
+    for (tries = 0; tries < ALLOC_TRIES; tries++) {
+        struct mm_item *victim;
+        void *p = cls != MM_ITEM_CLS_LARGE ? mm_slab_alloc(&st->slab, cls)
+                                           : mm_slab_large_alloc(&st->slab, total);
+
+        if (p != NULL) {
+            return p;
+        }
+        victim = evict_one(st, cls, shard, now);
+        if (victim == NULL && cls != MM_ITEM_CLS_LARGE) {
+            /* Large items give their memory back to the global pool, from
+             * which this class may then take a new page. */
+            victim = evict_one(st, MM_ITEM_CLS_LARGE, shard, now);
+        }
+        if (victim == NULL) {
+            break;
+        }
+        if (cls != MM_ITEM_CLS_LARGE && victim->cls == cls) {
+            /* Same chunk size: hand the chunk over directly, so no other
+             * thread can take it between a free and our next try. */
+            return victim;
+        }
+        item_free(st, victim);
+    }
+    return NULL;
+}
+
+static struct mm_item *
+item_alloc(struct mm_store *st, const char *key, size_t nkey, unsigned shard, uint32_t client_flags,
+           mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now, enum mm_store_rc *rc)
+{
+    size_t total;
+    size_t mc_total;
+    unsigned cls;
+    struct mm_item *it;
+
+    /* memcached's own size (with its NUL after the key and "\r\n" after the
+     * value) decides "too large", so both refuse the same values. */
+    total = mm_item_ntotal(nkey, vlen, st->cfg.use_cas);
+    mc_total = total + 3;
+    if (nkey == 0 || nkey > MM_STORE_KEY_MAX || mc_total > st->cfg.item_size_max) {
+        __atomic_fetch_add(&st->too_large, 1, __ATOMIC_RELAXED);
+        *rc = MM_STORE_TOO_LARGE;
+        return NULL;
+    }
+    cls = mm_slab_class(&st->slab, total);
+    it = alloc_mem(st, cls, shard, total, now);
+    if (it == NULL) {
+        struct mm_lru *l = lru_of(st, shard, cls);
+
+        pthread_mutex_lock(&l->lock);
+        l->c.outofmemory++;
+        pthread_mutex_unlock(&l->lock);
+        __atomic_fetch_add(&st->no_memory, 1, __ATOMIC_RELAXED);
+        *rc = MM_STORE_NOMEM;
+        return NULL;
+    }
+    mm_item_init(it, key, (uint8_t)nkey, (uint8_t)cls, (uint8_t)shard, st->cfg.use_cas,
+                 client_flags, exptime, vlen, now);
+    *rc = MM_STORE_OK;
+    return it;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                          */
+
+struct mm_item *
+mm_store_get(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, bool touch,
+             mm_reltime_t new_exp, enum mm_store_get_result *why)
+{
+    mm_reltime_t now = now_of(st);
+    enum mm_store_get_result res;
+    struct mm_item *it;
+
+    mm_ht_lock(st->ht, h);
+    it = find_live_locked(st, key, nkey, h, now, &res);
+    if (it != NULL) {
+        mm_item_ref(it);
+        if (touch) {
+            mm_item_store_exptime(it, new_exp);
+            OP_INCR(st, it, touch_hits);
+        } else {
+            OP_INCR(st, it, get_hits);
+        }
+        it->iflags |= (it->iflags & MM_ITEM_F_FETCHED) ? MM_ITEM_F_ACTIVE : MM_ITEM_F_FETCHED;
+        mm_lru_bump(lru_item(st, it), it, now);
+    }
+    mm_ht_unlock(st->ht, h);
+    if (why != NULL) {
+        *why = res;
+    }
+    return it;
+}
+
+struct mm_item *
+mm_store_reserve(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                 uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, enum mm_store_rc *rc)
+{
+    enum mm_store_rc dummy;
+
+    return item_alloc(st, key, nkey, mm_ht_shard(st->ht, h), client_flags, exptime, vlen,
+                      now_of(st), rc != NULL ? rc : &dummy);
+}
+
+void
+mm_store_abort(struct mm_store *st, struct mm_item *it)
+{
+    mm_store_unref(st, it);
+}
+
+/* append/prepend: a new item holding old and new values, with the old
+ * item's flags and expiry. Caller holds the stripe. */
+static struct mm_item *
+combine_locked(struct mm_store *st, struct mm_item *old, struct mm_item *add, bool append,
+               mm_reltime_t now)
+{
+    enum mm_store_rc rc;
+    uint64_t vlen = (uint64_t)old->vlen + add->vlen;
+    struct mm_item *it;
+    char *dst;
+
+    if (vlen > UINT32_MAX) {
+        return NULL;
+    }
+    it = item_alloc(st, mm_item_key(old), old->nkey, old->shard, old->client_flags,
+                    mm_item_load_exptime(old), (uint32_t)vlen, now, &rc);
+    if (it == NULL) {
+        return NULL;
+    }
+    dst = mm_item_data(it);
+    if (append) {
+        memcpy(dst, mm_item_cdata(old), old->vlen);
+        memcpy(dst + old->vlen, mm_item_cdata(add), add->vlen);
+    } else {
+        memcpy(dst, mm_item_cdata(add), add->vlen);
+        memcpy(dst + add->vlen, mm_item_cdata(old), old->vlen);
+    }
+    return it;
+}
+
+enum mm_store_rc
+mm_store_commit(struct mm_store *st, struct mm_item *it, enum mm_store_mode mode, uint64_t cas_in,
+                uint64_t *cas_out)
+{
+    mm_hash_t h = mm_ht_hash(st->ht, mm_item_key(it), it->nkey);
+    mm_reltime_t now = now_of(st);
+    enum mm_store_get_result why;
+    enum mm_store_rc rc = MM_STORE_OK;
+    struct mm_item *old;
+    struct mm_item *link = NULL;
+    unsigned shard = it->shard;
+
+    mm_ht_lock(st->ht, h);
+    OP_INCR(st, it, cmd_set);
+    old = find_live_locked(st, mm_item_key(it), it->nkey, h, now, &why);
+    switch (mode) {
+    case MM_STORE_SET:
+        link = it;
+        break;
+    case MM_STORE_ADD:
+        if (old != NULL) {
+            /* memcached refreshes the existing item's LRU position. */
+            mm_lru_bump(lru_item(st, old), old, now);
+            rc = MM_STORE_NOT_STORED;
+        } else {
+            link = it;
+        }
+        break;
+    case MM_STORE_REPLACE:
+        if (old == NULL) {
+            rc = MM_STORE_NOT_STORED;
+        } else {
+            link = it;
+        }
+        break;
+    case MM_STORE_CAS:
+        if (old == NULL) {
+            rc = MM_STORE_NOT_FOUND;
+        } else if (cas_in == 0 || mm_item_cas(old) != cas_in) {
+            /* Without CAS (-C) every item's CAS is 0, so nothing matches:
+             * memcached answers EXISTS there too. */
+            OP_INCR(st, old, cas_badval);
+            rc = MM_STORE_EXISTS;
+        } else {
+            OP_INCR(st, old, cas_hits);
+            link = it;
+        }
+        break;
+    case MM_STORE_APPEND:
+    case MM_STORE_PREPEND:
+        if (old == NULL) {
+            rc = MM_STORE_NOT_STORED;
+        } else if (cas_in != 0 && mm_item_cas(old) != cas_in) {
+            rc = MM_STORE_EXISTS;
+        } else {
+            link = combine_locked(st, old, it, mode == MM_STORE_APPEND, now);
+            if (link == NULL) {
+                /* memcached: a failed allocation here is NOT_STORED. */
+                rc = MM_STORE_NOT_STORED;
+            }
+        }
+        break;
+    default:
+        rc = MM_STORE_NOT_STORED;
+        break;
+    }
+    if (link != NULL) {
+        if (old != NULL) {
+            unlink_locked(st, old, h);
+        }
+        link_locked(st, link, h, now);
+        if (cas_out != NULL) {
+            *cas_out = mm_item_cas(link);
+        }
+    }
+    mm_ht_unlock(st->ht, h);
+    if (link != it) {
+        /* Refused, or replaced by a combined item: the reservation goes. */
+        mm_store_unref(st, it);
+    }
+    if (link != NULL) {
+        maybe_grow(st, shard);
+    }
+    return rc;
+}
+
+enum mm_store_rc
+mm_store_delete(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, uint64_t cas_in)
+{
+    enum mm_store_get_result why;
+    enum mm_store_rc rc = MM_STORE_OK;
+    struct mm_item *it;
+
+    mm_ht_lock(st->ht, h);
+    it = find_live_locked(st, key, nkey, h, now_of(st), &why);
+    if (it == NULL) {
+        rc = MM_STORE_NOT_FOUND;
+    } else if (cas_in != 0 && mm_item_cas(it) != cas_in) {
+        rc = MM_STORE_EXISTS;
+    } else {
+        OP_INCR(st, it, delete_hits);
+        unlink_locked(st, it, h);
+    }
+    mm_ht_unlock(st->ht, h);
+    return rc;
+}
+
+enum mm_store_rc
+mm_store_touch(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, mm_reltime_t exptime)
+{
+    mm_reltime_t now = now_of(st);
+    enum mm_store_get_result why;
+    enum mm_store_rc rc = MM_STORE_OK;
+    struct mm_item *it;
+
+    mm_ht_lock(st->ht, h);
+    it = find_live_locked(st, key, nkey, h, now, &why);
+    if (it == NULL) {
+        rc = MM_STORE_NOT_FOUND;
+    } else {
+        mm_item_store_exptime(it, exptime);
+        OP_INCR(st, it, touch_hits);
+        mm_lru_bump(lru_item(st, it), it, now);
+    }
+    mm_ht_unlock(st->ht, h);
+    return rc;
+}
+
+static inline bool
+is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* memcached's safe_strtoull over a value that, in memcached, is followed by
+ * "\r\n": leading white space and a sign are accepted, at least one digit is
+ * needed, overflow fails, the number must end at white space, a NUL or the
+ * end of the value, and a "negative" result is refused when a '-' is
+ * present. */
+static bool
+value_to_u64(const char *p, size_t len, uint64_t *out)
+{
+    const char *end = p + len;
+    const char *s = p;
+    bool neg = false;
+    bool digits = false;
+    uint64_t v = 0;
+
+    while (s < end && is_space(*s)) {
+        s++;
+    }
+    if (s < end && (*s == '+' || *s == '-')) {
+        neg = *s == '-';
+        s++;
+    }
+    for (; s < end && *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+
+        if (v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+        digits = true;
+    }
+    if (!digits || (s < end && !is_space(*s) && *s != '\0')) {
+        return false;
+    }
+    if (neg) {
+        v = (uint64_t)0 - v;
+    }
+    if ((int64_t)v < 0 && memchr(p, '-', len) != NULL) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+enum mm_store_rc
+mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, bool incr,
+               uint64_t delta, uint64_t cas_in, uint64_t *value, uint64_t *cas_out)
+{
+    mm_reltime_t now = now_of(st);
+    enum mm_store_get_result why;
+    enum mm_store_rc rc = MM_STORE_OK;
+    struct mm_item *it;
+    uint64_t v = 0;
+    char buf[24];
+    size_t res;
+
+    mm_ht_lock(st->ht, h);
+    it = find_live_locked(st, key, nkey, h, now, &why);
+    if (it == NULL) {
+        rc = MM_STORE_NOT_FOUND;
+        goto out;
+    }
+    /* Large items are "too large to be a number", as memcached's chunked
+     * items are. */
+    if (it->vlen == 0 || it->cls == MM_ITEM_CLS_LARGE) {
+        rc = MM_STORE_NON_NUMERIC;
+        goto out;
+    }
+    if (cas_in != 0 && mm_item_cas(it) != cas_in) {
+        rc = MM_STORE_EXISTS;
+        goto out;
+    }
+    if (!value_to_u64(mm_item_cdata(it), it->vlen, &v)) {
+        rc = MM_STORE_NON_NUMERIC;
+        goto out;
+    }
+    if (incr) {
+        v += delta; /* wraps at 2^64, as memcached */
+        OP_INCR(st, it, incr_hits);
+    } else {
+        v = delta > v ? 0 : v - delta;
+        OP_INCR(st, it, decr_hits);
+    }
+    res = (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    if (res <= it->vlen && mm_item_refcnt(it) == 1) {
+        /* Nobody else holds it, so rewrite in place; the rest of the old
+         * length becomes spaces (memcached's behaviour, kept for byte
+         * compatibility: "100" decr 91 reads back as "9  "). */
+        memcpy(mm_item_data(it), buf, res);
+        memset(mm_item_data(it) + res, ' ', it->vlen - res);
+        mm_item_set_cas(it, next_cas(st));
+        mm_lru_bump(lru_item(st, it), it, now);
+    } else {
+        enum mm_store_rc arc;
+        struct mm_item *nit = item_alloc(st, key, nkey, it->shard, it->client_flags,
+                                         mm_item_load_exptime(it), (uint32_t)res, now, &arc);
+
+        if (nit == NULL) {
+            rc = MM_STORE_DELTA_NOMEM;
+            goto out;
+        }
+        memcpy(mm_item_data(nit), buf, res);
+        unlink_locked(st, it, h);
+        link_locked(st, nit, h, now);
+        it = nit;
+    }
+    if (value != NULL) {
+        *value = v;
+    }
+    if (cas_out != NULL) {
+        *cas_out = mm_item_cas(it);
+    }
+out:
+    mm_ht_unlock(st->ht, h);
+    return rc;
+}
+
+void
+mm_store_flush(struct mm_store *st, mm_reltime_t when)
+{
+    mm_reltime_t now = now_of(st);
+    mm_reltime_t oldest;
+
+    if (when == 0) {
+        when = now;
+    }
+    /* memcached's rule: with CAS, everything last stored at or before
+     * when - 1 goes, and for a flush that is already due the CAS cut-off
+     * takes care of items stored earlier in the current second. Without
+     * CAS the cut-off is `when` itself. */
+    if (st->cfg.use_cas) {
+        oldest = when > 0 ? when - 1 : 0;
+        if (oldest <= now) {
+            __atomic_store_n(&st->oldest_cas, next_cas(st), __ATOMIC_RELAXED);
+        }
+    } else {
+        oldest = when;
+    }
+    __atomic_store_n(&st->oldest_live, oldest, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->flush_set, true, __ATOMIC_RELEASE);
+}
+
+void
+mm_store_set_limit(struct mm_store *st, size_t mem_limit)
+{
+    mm_slab_set_limit(&st->slab, mem_limit);
+}
+
+/* ------------------------------------------------------------------ */
+/* Stats                                                               */
+
+static void
+emit_u64(mm_store_emit_fn emit, void *arg, const char *name, uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    emit(arg, name, buf);
+}
+
+static void
+lru_snapshot(struct mm_lru *l, uint64_t *count, uint64_t *bytes, struct mm_lru_counters *c,
+             mm_reltime_t *tail_atime)
+{
+    pthread_mutex_lock(&l->lock);
+    *count = l->count;
+    *bytes = l->bytes;
+    *c = l->c;
+    *tail_atime = l->tail != NULL ? mm_item_load_atime(l->tail) : 0;
+    pthread_mutex_unlock(&l->lock);
+}
+
+static void
+ops_snapshot(const struct mm_lru *l, struct mm_lru_ops *o)
+{
+#define MM_LRU_X(name) o->name += __atomic_load_n(&l->ops.name, __ATOMIC_RELAXED);
+    MM_LRU_OP_FIELDS(MM_LRU_X)
+#undef MM_LRU_X
+}
+
+void
+mm_store_stats_get(struct mm_store *st, struct mm_store_stats *out)
+{
+    struct mm_ht_stats hs;
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+        struct mm_lru_counters c;
+        uint64_t count;
+        uint64_t bytes;
+        mm_reltime_t ta;
+
+        lru_snapshot(&st->lru[i], &count, &bytes, &c, &ta);
+        out->curr_items += count;
+        out->bytes += bytes;
+        out->evictions += c.evicted;
+        out->reclaimed += c.reclaimed;
+        out->expired_unfetched += c.expired_unfetched;
+        out->evicted_unfetched += c.evicted_unfetched;
+        out->evicted_active += c.evicted_active;
+        out->outofmemory += c.outofmemory;
+        out->lrutail_reflocked += c.lrutail_reflocked;
+    }
+    out->total_items = __atomic_load_n(&st->total_items, __ATOMIC_RELAXED);
+    out->limit_maxbytes = mm_slab_limit(&st->slab);
+    out->total_malloced = mm_slab_malloced(&st->slab);
+    out->malloc_fails = __atomic_load_n(&st->slab.malloc_fails, __ATOMIC_RELAXED);
+    out->store_too_large = __atomic_load_n(&st->too_large, __ATOMIC_RELAXED);
+    out->store_no_memory = __atomic_load_n(&st->no_memory, __ATOMIC_RELAXED);
+    mm_ht_stats(st->ht, &hs);
+    out->hash_power_level = hs.power;
+    out->hash_bytes = hs.bytes;
+    out->hash_is_expanding = hs.expanding;
+}
+
+void
+mm_store_stats(struct mm_store *st, mm_store_emit_fn emit, void *arg)
+{
+    static const char *const zero_mid[] = {
+        "slab_reassign_rescues",         "slab_reassign_chunk_rescues",
+        "slab_reassign_evictions_nomem", "slab_reassign_inline_reclaim",
+        "slab_reassign_busy_items",      "slab_reassign_busy_deletes",
+        "slab_reassign_running",         "slabs_moved",
+        "lru_crawler_running",           "lru_crawler_starts",
+        "lru_maintainer_juggles"};
+    static const char *const zero_tail[] = {"moves_to_cold", "moves_to_warm", "moves_within_lru",
+                                            "direct_reclaims", "lru_bumps_dropped"};
+    struct mm_store_stats s;
+    size_t i;
+
+    mm_store_stats_get(st, &s);
+    emit_u64(emit, arg, "store_too_large", s.store_too_large);
+    emit_u64(emit, arg, "store_no_memory", s.store_no_memory);
+    emit_u64(emit, arg, "limit_maxbytes", s.limit_maxbytes);
+    emit_u64(emit, arg, "hash_power_level", s.hash_power_level);
+    emit_u64(emit, arg, "hash_bytes", s.hash_bytes);
+    emit_u64(emit, arg, "hash_is_expanding", s.hash_is_expanding ? 1 : 0);
+    for (i = 0; i < sizeof(zero_mid) / sizeof(zero_mid[0]); i++) {
+        emit(arg, zero_mid[i], "0");
+    }
+    emit_u64(emit, arg, "malloc_fails", s.malloc_fails);
+    emit_u64(emit, arg, "bytes", s.bytes);
+    emit_u64(emit, arg, "curr_items", s.curr_items);
+    emit_u64(emit, arg, "total_items", s.total_items);
+    emit(arg, "slab_global_page_pool", "0");
+    emit_u64(emit, arg, "expired_unfetched", s.expired_unfetched);
+    emit_u64(emit, arg, "evicted_unfetched", s.evicted_unfetched);
+    emit_u64(emit, arg, "evicted_active", s.evicted_active);
+    emit_u64(emit, arg, "evictions", s.evictions);
+    emit_u64(emit, arg, "reclaimed", s.reclaimed);
+    emit(arg, "crawler_reclaimed", "0");
+    emit(arg, "crawler_items_checked", "0");
+    emit_u64(emit, arg, "lrutail_reflocked", s.lrutail_reflocked);
+    for (i = 0; i < sizeof(zero_tail) / sizeof(zero_tail[0]); i++) {
+        emit(arg, zero_tail[i], "0");
+    }
+}
+
+static void
+emit_cls(mm_store_emit_fn emit, void *arg, const char *prefix, unsigned id, const char *field,
+         uint64_t v)
+{
+    char name[64];
+
+    snprintf(name, sizeof(name), "%s%u:%s", prefix, id, field);
+    emit_u64(emit, arg, name, v);
+}
+
+/* Class ops summed over shards; the largest class also reports the large
+ * items, which have no class of their own in memcached's tables. */
+static void
+class_ops(struct mm_store *st, unsigned id, struct mm_lru_ops *o)
+{
+    unsigned s;
+
+    memset(o, 0, sizeof(*o));
+    for (s = 0; s < st->nshards; s++) {
+        ops_snapshot(lru_of(st, s, id), o);
+        if (id == st->slab.nclasses) {
+            ops_snapshot(lru_of(st, s, MM_ITEM_CLS_LARGE), o);
+        }
+    }
+}
+
+void
+mm_store_stats_slabs(struct mm_store *st, mm_store_emit_fn emit, void *arg)
+{
+    unsigned id;
+    unsigned active = 0;
+
+    for (id = 1; id <= st->slab.nclasses; id++) {
+        struct mm_slab_class_stats cs;
+        struct mm_lru_ops o;
+        uint64_t total;
+
+        mm_slab_class_stats(&st->slab, id, &cs);
+        if (cs.npages == 0) {
+            continue;
+        }
+        active++;
+        total = cs.npages * cs.perslab;
+        class_ops(st, id, &o);
+        emit_cls(emit, arg, "", id, "chunk_size", cs.size);
+        emit_cls(emit, arg, "", id, "chunks_per_page", cs.perslab);
+        emit_cls(emit, arg, "", id, "total_pages", cs.npages);
+        emit_cls(emit, arg, "", id, "total_chunks", total);
+        emit_cls(emit, arg, "", id, "used_chunks", cs.used);
+        emit_cls(emit, arg, "", id, "free_chunks", cs.free_chunks);
+        emit_cls(emit, arg, "", id, "free_chunks_end", cs.free_end);
+#define MM_LRU_X(name) emit_cls(emit, arg, "", id, #name, o.name);
+        MM_LRU_OP_FIELDS(MM_LRU_X)
+#undef MM_LRU_X
+    }
+    emit_u64(emit, arg, "active_slabs", active);
+    emit_u64(emit, arg, "total_malloced", mm_slab_malloced(&st->slab));
+}
+
+void
+mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
+{
+    mm_reltime_t now = now_of(st);
+    unsigned id;
+
+    for (id = 1; id <= st->slab.nclasses; id++) {
+        struct mm_lru_counters sum;
+        struct mm_lru_ops o;
+        uint64_t number = 0;
+        uint64_t bytes = 0;
+        uint64_t age = 0;
+        unsigned s;
+        unsigned k;
+
+        memset(&sum, 0, sizeof(sum));
+        for (s = 0; s < st->nshards; s++) {
+            for (k = 0; k < 2; k++) {
+                unsigned cls = k == 0 ? id : MM_ITEM_CLS_LARGE;
+                struct mm_lru_counters c;
+                uint64_t count;
+                uint64_t b;
+                mm_reltime_t ta;
+
+                if (k == 1 && id != st->slab.nclasses) {
+                    break;
+                }
+                lru_snapshot(lru_of(st, s, cls), &count, &b, &c, &ta);
+                number += count;
+                bytes += b;
+                if (count != 0 && now > ta && now - ta > age) {
+                    age = now - ta;
+                }
+                sum.evicted += c.evicted;
+                sum.evicted_nonzero += c.evicted_nonzero;
+                if (c.evicted_time > sum.evicted_time) {
+                    sum.evicted_time = c.evicted_time;
+                }
+                sum.outofmemory += c.outofmemory;
+                sum.reclaimed += c.reclaimed;
+                sum.expired_unfetched += c.expired_unfetched;
+                sum.evicted_unfetched += c.evicted_unfetched;
+                sum.evicted_active += c.evicted_active;
+                sum.lrutail_reflocked += c.lrutail_reflocked;
+            }
+        }
+        if (number == 0) {
+            continue;
+        }
+        class_ops(st, id, &o);
+        /* One list per class: everything counts as "cold"; the hot/warm
+         * fields are kept so tools that parse them keep working. */
+        emit_cls(emit, arg, "items:", id, "number", number);
+        emit_cls(emit, arg, "items:", id, "number_hot", 0);
+        emit_cls(emit, arg, "items:", id, "number_warm", 0);
+        emit_cls(emit, arg, "items:", id, "number_cold", number);
+        emit_cls(emit, arg, "items:", id, "age_hot", 0);
+        emit_cls(emit, arg, "items:", id, "age_warm", 0);
+        emit_cls(emit, arg, "items:", id, "age", age);
+        emit_cls(emit, arg, "items:", id, "mem_requested", bytes);
+        emit_cls(emit, arg, "items:", id, "evicted", sum.evicted);
+        emit_cls(emit, arg, "items:", id, "evicted_nonzero", sum.evicted_nonzero);
+        emit_cls(emit, arg, "items:", id, "evicted_time", sum.evicted_time);
+        emit_cls(emit, arg, "items:", id, "outofmemory", sum.outofmemory);
+        emit_cls(emit, arg, "items:", id, "tailrepairs", 0);
+        emit_cls(emit, arg, "items:", id, "reclaimed", sum.reclaimed);
+        emit_cls(emit, arg, "items:", id, "expired_unfetched", sum.expired_unfetched);
+        emit_cls(emit, arg, "items:", id, "evicted_unfetched", sum.evicted_unfetched);
+        emit_cls(emit, arg, "items:", id, "evicted_active", sum.evicted_active);
+        emit_cls(emit, arg, "items:", id, "crawler_reclaimed", 0);
+        emit_cls(emit, arg, "items:", id, "crawler_items_checked", 0);
+        emit_cls(emit, arg, "items:", id, "lrutail_reflocked", sum.lrutail_reflocked);
+        emit_cls(emit, arg, "items:", id, "moves_to_cold", 0);
+        emit_cls(emit, arg, "items:", id, "moves_to_warm", 0);
+        emit_cls(emit, arg, "items:", id, "moves_within_lru", 0);
+        emit_cls(emit, arg, "items:", id, "direct_reclaims", 0);
+        emit_cls(emit, arg, "items:", id, "hits_to_hot", 0);
+        emit_cls(emit, arg, "items:", id, "hits_to_warm", 0);
+        emit_cls(emit, arg, "items:", id, "hits_to_cold", o.get_hits + o.touch_hits);
+        emit_cls(emit, arg, "items:", id, "hits_to_temp", 0);
+    }
+}
+
+void
+mm_store_stats_sizes(struct mm_store *st, mm_store_emit_fn emit, void *arg)
+{
+    (void)st;
+    /* memcached only tracks sizes with -o track_sizes; mmem does not. */
+    emit(arg, "sizes_status", "disabled");
+}
+
+void
+mm_store_stats_reset(struct mm_store *st)
+{
+    size_t i;
+
+    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+        struct mm_lru *l = &st->lru[i];
+
+        pthread_mutex_lock(&l->lock);
+        memset(&l->c, 0, sizeof(l->c));
+        pthread_mutex_unlock(&l->lock);
+#define MM_LRU_X(name) __atomic_store_n(&l->ops.name, 0, __ATOMIC_RELAXED);
+        MM_LRU_OP_FIELDS(MM_LRU_X)
+#undef MM_LRU_X
+    }
+    __atomic_store_n(&st->total_items, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->too_large, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->no_memory, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->slab.malloc_fails, 0, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Test aids                                                           */
+
+void
+mm_store_audit(struct mm_store *st, struct mm_store_audit *out)
+{
+    size_t i;
+    unsigned id;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+        struct mm_lru *l = &st->lru[i];
+        const struct mm_item *it;
+
+        pthread_mutex_lock(&l->lock);
+        out->lru_bytes += l->bytes;
+        for (it = l->head; it != NULL; it = it->lru_next) {
+            out->lru_items++;
+            out->walked_bytes += mm_item_total(it);
+            if (!(it->iflags & MM_ITEM_F_LINKED)) {
+                out->not_linked++;
+            }
+            if (mm_item_refcnt(it) != 1) {
+                out->extra_refs++;
+            }
+        }
+        pthread_mutex_unlock(&l->lock);
+    }
+    out->ht_items = mm_ht_count(st->ht);
+    for (id = 1; id <= st->slab.nclasses; id++) {
+        struct mm_slab_class_stats cs;
+
+        mm_slab_class_stats(&st->slab, id, &cs);
+        out->slab_used += cs.used;
+    }
+    out->large_items = __atomic_load_n(&st->slab.large_count, __ATOMIC_RELAXED);
+}
+
+struct mm_ht *
+mm_store_ht(struct mm_store *st)
+{
+    return st->ht;
+}
+
+struct mm_slab *
+mm_store_slab(struct mm_store *st)
+{
+    return &st->slab;
+}

@@ -1,0 +1,252 @@
+/* Slab class table, chunk allocation, the memory limit and -L. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/slab_int.h"
+#include "store_testcore.h"
+
+/* `memcached -vv` (1.6.18, defaults -n 48 -f 1.25): chunk size, perslab. */
+static const unsigned mc_sizes[][2] = {
+    {96, 10922}, {120, 8738}, {152, 6898}, {192, 5461},  {240, 4369}, {304, 3449}, {384, 2730},
+    {480, 2184}, {600, 1747}, {752, 1394}, {944, 1110},  {1184, 885}, {1480, 708}, {1856, 564},
+    {2320, 451}, {2904, 361}, {3632, 288}, {4544, 230},  {5680, 184}, {7104, 147}, {8880, 118},
+    {11104, 94}, {13880, 75}, {17352, 60}, {21696, 48},  {27120, 38}, {33904, 30}, {42384, 24},
+    {52984, 19}, {66232, 15}, {82792, 12}, {103496, 10}, {129376, 8}, {161720, 6}, {202152, 5},
+    {252696, 4}, {315872, 3}, {394840, 2}, {524288, 2},
+};
+
+static void
+cfg_default(struct mm_slab_cfg *c, size_t limit)
+{
+    memset(c, 0, sizeof(*c));
+    c->mem_limit = limit;
+    c->factor = 1.25;
+    c->base = 48 + 48;
+}
+
+START_TEST(test_class_table_matches_memcached)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    unsigned i;
+    unsigned n = sizeof(mc_sizes) / sizeof(mc_sizes[0]);
+
+    cfg_default(&c, 64u << 20);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(sl.nclasses, n);
+    for (i = 0; i < n; i++) {
+        ck_assert_uint_eq(sl.cls[i + 1].size, mc_sizes[i][0]);
+        ck_assert_uint_eq(sl.cls[i + 1].perslab, mc_sizes[i][1]);
+    }
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+START_TEST(test_class_table_factor_2)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+
+    /* memcached -f 2 -n 48: 96, 192, ..., 196608, then 524288. */
+    cfg_default(&c, 64u << 20);
+    c.factor = 2.0;
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(sl.cls[1].size, 96);
+    ck_assert_uint_eq(sl.cls[2].size, 192);
+    ck_assert_uint_eq(sl.cls[12].size, 196608);
+    ck_assert_uint_eq(sl.nclasses, 13);
+    ck_assert_uint_eq(sl.cls[13].size, 524288);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+START_TEST(test_class_lookup)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+
+    cfg_default(&c, 64u << 20);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(mm_slab_class(&sl, 1), 1);
+    ck_assert_uint_eq(mm_slab_class(&sl, 96), 1);
+    ck_assert_uint_eq(mm_slab_class(&sl, 97), 2);
+    ck_assert_uint_eq(mm_slab_class(&sl, 152), 3);
+    ck_assert_uint_eq(mm_slab_class(&sl, 153), 4);
+    ck_assert_uint_eq(mm_slab_class(&sl, 524288), sl.nclasses);
+    ck_assert_uint_eq(mm_slab_class(&sl, 524289), 0);
+    ck_assert_uint_eq(mm_slab_class(&sl, 0), 0);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+START_TEST(test_bad_cfg)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+
+    cfg_default(&c, 0);
+    c.factor = 1.0;
+    ck_assert_int_eq(mm_slab_init(&sl, &c), -1);
+}
+END_TEST
+
+START_TEST(test_alloc_free_reuse)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    struct mm_slab_class_stats cs;
+    char *a;
+    char *b;
+    char *d;
+
+    cfg_default(&c, 64u << 20);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 0);
+    a = mm_slab_alloc(&sl, 1);
+    b = mm_slab_alloc(&sl, 1);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_eq(b, a + 96);
+    memset(a, 'x', 96);
+    memset(b, 'y', 96);
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 1u << 20);
+    mm_slab_class_stats(&sl, 1, &cs);
+    ck_assert_uint_eq(cs.npages, 1);
+    ck_assert_uint_eq(cs.used, 2);
+    ck_assert_uint_eq(cs.free_end, 10922 - 2);
+    mm_slab_free(&sl, a, 1);
+    mm_slab_class_stats(&sl, 1, &cs);
+    ck_assert_uint_eq(cs.used, 1);
+    ck_assert_uint_eq(cs.free_chunks, 1);
+    d = mm_slab_alloc(&sl, 1);
+    ck_assert_ptr_eq(d, a);
+    /* b was not disturbed by a's trip through the free list. */
+    ck_assert_int_eq(b[0], 'y');
+    ck_assert_int_eq(b[95], 'y');
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+START_TEST(test_limit)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    unsigned n = 0;
+
+    /* Two pages: class 39 (524288 bytes, 2 per page) gets both pages, then
+     * stops. */
+    cfg_default(&c, 2u << 20);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    while (mm_slab_alloc(&sl, sl.nclasses) != NULL && n < 100) {
+        n++;
+    }
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 2u << 20);
+    /* A class with no page yet still gets one (memcached does the same). */
+    ck_assert_ptr_nonnull(mm_slab_alloc(&sl, 1));
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 3u << 20);
+    /* ... but only one. */
+    n = 0;
+    while (mm_slab_alloc(&sl, 1) != NULL && n < 20000) {
+        n++;
+    }
+    ck_assert_uint_eq(n, 10922 - 1);
+    /* Raising the limit lets classes grow again. */
+    mm_slab_set_limit(&sl, 4u << 20);
+    ck_assert_ptr_nonnull(mm_slab_alloc(&sl, 1));
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 4u << 20);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+START_TEST(test_large)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    void *a;
+    void *b;
+
+    cfg_default(&c, 2u << 20);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    a = mm_slab_large_alloc(&sl, 1000000);
+    ck_assert_ptr_nonnull(a);
+    memset(a, 1, 1000000);
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 1003520); /* rounded to 4 KB */
+    b = mm_slab_large_alloc(&sl, 1100000);
+    ck_assert_ptr_null(b);
+    b = mm_slab_large_alloc(&sl, 1000000);
+    ck_assert_ptr_nonnull(b);
+    mm_slab_large_free(&sl, a, 1000000);
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 1003520);
+    mm_slab_large_free(&sl, b, 1000000);
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 0);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+START_TEST(test_prealloc)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    struct mm_slab_class_stats cs;
+    unsigned id;
+    unsigned n = 0;
+
+    cfg_default(&c, 48u << 20);
+    c.prealloc = true;
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_ptr_nonnull(sl.arena);
+    ck_assert_uint_eq(sl.arena_size, 48u << 20);
+    /* Every class got its first page from the arena. */
+    for (id = 1; id <= sl.nclasses; id++) {
+        char *p;
+
+        mm_slab_class_stats(&sl, id, &cs);
+        ck_assert_uint_eq(cs.npages, 1);
+        p = mm_slab_alloc(&sl, id);
+        ck_assert(p >= sl.arena && p < sl.arena + sl.arena_size);
+    }
+    ck_assert_uint_eq(mm_slab_malloced(&sl), (size_t)sl.nclasses << 20);
+    /* The rest of the arena, and no more. */
+    while (mm_slab_alloc(&sl, sl.nclasses) != NULL && n < 1000) {
+        n++;
+    }
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 48u << 20);
+    ck_assert_uint_eq(n, 1 + (48 - sl.nclasses) * 2);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+static Suite *
+slab_suite(void)
+{
+    Suite *s = suite_create("slab");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_class_table_matches_memcached);
+    tcase_add_test(tc, test_class_table_factor_2);
+    tcase_add_test(tc, test_class_lookup);
+    tcase_add_test(tc, test_bad_cfg);
+    tcase_add_test(tc, test_alloc_free_reuse);
+    tcase_add_test(tc, test_limit);
+    tcase_add_test(tc, test_large);
+    tcase_add_test(tc, test_prealloc);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(slab_suite());
+    int failed;
+
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
