@@ -94,6 +94,11 @@ void mm_text_stat(struct mm_out *o, const char *name, const char *value);
 /* An error reply for err, unless noreply. */
 void mm_text_error(struct mm_out *o, enum mm_req_err err, bool noreply);
 
+/* memcached's safe_strtoul on one token (leading white space, sign, 64-bit
+ * parse truncated to 32 bits, "-1" refused); for commands that parse their
+ * own arguments (stats cachedump). */
+bool mm_text_scan_u32(struct mm_span tok, uint32_t *out);
+
 /* Write v in decimal (no NUL); returns the length. buf holds >= 20 bytes. */
 size_t mm_text_u64toa(uint64_t v, char *buf);
 

@@ -568,6 +568,12 @@ mm_text_u64toa(uint64_t v, char *buf)
     return n;
 }
 
+bool
+mm_text_scan_u32(struct mm_span tok, uint32_t *out)
+{
+    return text_strtoul(tok, out);
+}
+
 enum mm_text_rc
 mm_text_parse(const char *buf, size_t len, size_t max_line, struct mm_req *req, size_t *used)
 {
