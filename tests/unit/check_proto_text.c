@@ -574,6 +574,26 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+START_TEST(test_reqgen_limits)
+{
+    struct mm_req req;
+    char buf[64];
+
+    memset(&req, 0, sizeof(req));
+    req.type = MM_REQ_ERROR;
+    ck_assert_uint_eq(mm_reqgen_line(&req, buf, sizeof(buf)), 0);
+    req.type = MM_REQ_SET;
+    req.key.p = "key";
+    req.key.len = 3;
+    req.vlen = 5;
+    req.noreply = true;
+    ck_assert_uint_eq(mm_reqgen_line(&req, buf, sizeof(buf)), 23);
+    ck_assert(memcmp(buf, "set key 0 0 5 noreply\r\n", 23) == 0);
+    /* too small a buffer gives 0, not a truncated line */
+    ck_assert_uint_eq(mm_reqgen_line(&req, buf, 10), 0);
+}
+END_TEST
+
 static Suite *
 proto_text_suite(void)
 {
@@ -594,6 +614,7 @@ proto_text_suite(void)
     tcase_add_test(tc, test_misc_fields);
     tcase_add_test(tc, test_err_strings);
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_reqgen_limits);
     suite_add_tcase(s, tc);
     return s;
 }
