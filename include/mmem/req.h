@@ -7,7 +7,9 @@
 
 /* A parsed request. Parsers fill it from a buffer without copying: spans
  * point into the caller's read buffer, which must stay unchanged while the
- * request is in use (see the rule in net/iobuf and doc/architecture.md). */
+ * request is in use (see the rule in net/iobuf and doc/architecture.md).
+ * mm_cmd_store_end() is the exception: it reads only the non-span fields, so
+ * the buffer may move while a value is being read. */
 
 struct mm_span {
     const char *p;
@@ -16,6 +18,9 @@ struct mm_span {
 
 enum mm_req_type {
     MM_REQ_NONE = 0,
+    /* A line that earns an error reply (req->err says which). It is still
+     * "executed": mm_cmd_exec() composes the reply, honouring noreply. */
+    MM_REQ_ERROR,
     /* retrieval */
     MM_REQ_GET,
     MM_REQ_GETS,
@@ -40,9 +45,25 @@ enum mm_req_type {
     MM_REQ_STATS,
     MM_REQ_SHUTDOWN,
     MM_REQ_CACHE_MEMLIMIT,
-    MM_REQ_MISBEHAVE,
     MM_REQ__COUNT
 };
+
+/* Error replies a parser may choose. The text protocol's exact bytes for each
+ * are given by mm_text_err_str() (text.h). */
+enum mm_req_err {
+    MM_REQ_ERR_NONE = 0,
+    MM_REQ_ERR_UNKNOWN,      /* "ERROR" */
+    MM_REQ_ERR_FORMAT,       /* "CLIENT_ERROR bad command line format" */
+    MM_REQ_ERR_DELTA,        /* "CLIENT_ERROR invalid numeric delta argument" */
+    MM_REQ_ERR_EXPTIME,      /* "CLIENT_ERROR invalid exptime argument" */
+    MM_REQ_ERR_USAGE_DELETE, /* "CLIENT_ERROR bad command line format.  Usage: ..." */
+    MM_REQ_ERR__COUNT
+};
+
+/* Shutdown modes (req->num of MM_REQ_SHUTDOWN). */
+#define MM_REQ_SHUTDOWN_NOW 0
+#define MM_REQ_SHUTDOWN_GRACEFUL 1
+#define MM_REQ_SHUTDOWN_INVALID 2
 
 static inline bool
 mm_req_is_storage(enum mm_req_type t)
@@ -50,27 +71,44 @@ mm_req_is_storage(enum mm_req_type t)
     return t >= MM_REQ_SET && t <= MM_REQ_CAS;
 }
 
+static inline bool
+mm_req_is_retrieval(enum mm_req_type t)
+{
+    return t >= MM_REQ_GET && t <= MM_REQ_GATS;
+}
+
 struct mm_req {
     enum mm_req_type type;
-    bool noreply;
-    bool has_arg;             /* an optional numeric argument was given */
-    struct mm_span key;       /* single-key commands */
-    struct mm_span keys;      /* get/gets/gat/gats: the raw key list, walked
-                                 with mm_req_next_key() */
-    struct mm_span args;      /* stats: the rest of the line after "stats" */
-    uint32_t flags;           /* client flags */
-    int64_t exptime;          /* as sent; converted by cmd/ */
-    uint32_t vlen;            /* storage: value length (without "\r\n") */
-    uint64_t cas;             /* cas command */
-    uint64_t delta;           /* incr/decr */
-    int64_t num;              /* flush_all delay, verbosity level, memlimit MB,
-                                 shutdown: unused */
+    enum mm_req_err err; /* for MM_REQ_ERROR, and for FLUSH_ALL whose
+                                 argument was bad (counted, then refused) */
+    bool noreply;        /* suppress the reply (errors included) */
+    bool has_arg;        /* flush_all: a delay was given */
+    struct mm_span key;  /* single-key commands */
+    struct mm_span keys; /* get/gets/gat/gats: the raw key list, walked
+                                 with mm_req_next_key(); may be empty */
+    struct mm_span args; /* stats: the rest of the line after "stats" */
+    uint32_t flags;      /* client flags */
+    int32_t exptime;     /* as sent (after memcached's 32-bit wrap);
+                                 converted by cmd/ */
+    uint32_t vlen;       /* storage: value length (without "\r\n") */
+    uint64_t cas;        /* cas command */
+    uint64_t delta;      /* incr/decr */
+    int64_t num;         /* flush_all delay, verbosity level, memlimit
+                                 in MB, shutdown mode */
 };
 
-/* Walk a key list: sets *key to the next key and returns true, or returns
- * false at the end. *pos starts at 0. Keys are separated by one or more
- * spaces. Key-length validation is the caller's (memcached checks each key as
- * it reaches it). */
+/* Walk a space-separated token list: sets *tok to the next token and returns
+ * true, or returns false at the end. *pos starts at 0. Tokens are separated
+ * by one or more spaces (only ' ': a tab is part of a token, as memcached).
+ * Length validation is the caller's. */
+bool mm_span_next_token(struct mm_span list, size_t *pos, struct mm_span *tok);
+
+/* The same over req->keys. memcached checks each key's length only when it
+ * reaches it, so the walker does not: keys longer than 250 bytes come back
+ * and cmd/ answers CLIENT_ERROR for them. */
 bool mm_req_next_key(const struct mm_req *req, size_t *pos, struct mm_span *key);
+
+/* Human-readable name of a request type ("get", "set", ...; "error"). */
+const char *mm_req_type_name(enum mm_req_type t);
 
 #endif

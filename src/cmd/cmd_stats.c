@@ -1,0 +1,294 @@
+/* "stats" and its groups in memcached 1.6.18's names and order. Counters
+ * come from the workers' blocks (summed through the env), gauges from the
+ * server, store figures from the store's emit functions, settings from
+ * mm_settings_emit(); this file only orders and formats them. Fields for
+ * features mmem lacks are reported as memcached reports them when unused. */
+#include "config.h"
+
+#include "mmem/cmd.h"
+
+#include "cmd/cmd_int.h"
+#include "mmem/clock.h"
+#include "mmem/out.h"
+#include "mmem/req.h"
+#include "mmem/settings.h"
+#include "mmem/stats.h"
+#include "mmem/store.h"
+#include "mmem/text.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void
+emit_line(void *arg, const char *name, const char *value)
+{
+    mm_text_stat(arg, name, value);
+}
+
+static void
+stat_u64(struct mm_out *out, const char *name, uint64_t v)
+{
+    char buf[24];
+
+    buf[mm_text_u64toa(v, buf)] = '\0';
+    mm_text_stat(out, name, buf);
+}
+
+static void
+stat_timeval(struct mm_out *out, const char *name, const struct timeval *tv)
+{
+    char buf[48];
+
+    snprintf(buf, sizeof(buf), "%ld.%06ld", (long)tv->tv_sec, (long)tv->tv_usec);
+    mm_text_stat(out, name, buf);
+}
+
+/* The general "stats" block is memcached's order with the store's figures
+ * spliced in: the store emits its run (store_too_large ... lru_bumps_dropped)
+ * in order, and three groups of server fields sit inside that run, in front
+ * of limit_maxbytes, hash_power_level and bytes. */
+struct general {
+    struct mm_out *out;
+    const struct mm_cmd_env *env;
+    const struct mm_stats *sum;
+    uint64_t accepting, listen_disabled;
+    bool io_done, conn_done, log_done;
+};
+
+static void
+general_io(struct general *g)
+{
+    if (!g->io_done) {
+        g->io_done = true;
+        stat_u64(g->out, "auth_cmds", g->sum->auth_cmds);
+        stat_u64(g->out, "auth_errors", g->sum->auth_errors);
+        stat_u64(g->out, "bytes_read", g->sum->bytes_read);
+        stat_u64(g->out, "bytes_written", g->sum->bytes_written);
+    }
+}
+
+static void
+general_conn(struct general *g)
+{
+    if (!g->conn_done) {
+        general_io(g);
+        g->conn_done = true;
+        stat_u64(g->out, "accepting_conns", g->accepting);
+        stat_u64(g->out, "listen_disabled_num", g->listen_disabled);
+        stat_u64(g->out, "time_in_listen_disabled_us", 0);
+        stat_u64(g->out, "threads", (uint64_t)g->env->settings->num_threads);
+        stat_u64(g->out, "conn_yields", g->sum->conn_yields);
+    }
+}
+
+/* Logger and NAPI figures: mmem has no log watchers and no NAPI ids, so
+ * these read as on an idle memcached. */
+static void
+general_log(struct general *g)
+{
+    static const char *const names[] = {
+        "log_worker_dropped", "log_worker_written",  "log_watcher_skipped", "log_watcher_sent",
+        "log_watchers",       "unexpected_napi_ids", "round_robin_fallback"};
+    size_t i;
+
+    if (!g->log_done) {
+        general_conn(g);
+        g->log_done = true;
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            mm_text_stat(g->out, names[i], "0");
+        }
+    }
+}
+
+static void
+general_store_emit(void *arg, const char *name, const char *value)
+{
+    struct general *g = arg;
+
+    if (strcmp(name, "limit_maxbytes") == 0) {
+        general_io(g);
+    } else if (strcmp(name, "hash_power_level") == 0) {
+        general_conn(g);
+    } else if (strcmp(name, "bytes") == 0) {
+        general_log(g);
+    }
+    mm_text_stat(g->out, name, value);
+}
+
+static void
+stats_general(struct mm_cmd_ctx *ctx, struct mm_out *out)
+{
+    const struct mm_cmd_env *env = ctx->env;
+    struct mm_stats sum;
+    struct general g;
+    struct rusage ru;
+    uint64_t reserved_fds = 0;
+
+    memset(&sum, 0, sizeof(sum));
+    if (env->stats_sum != NULL) {
+        env->stats_sum(env->arg, &sum);
+    } else {
+        mm_stats_sum(&sum, ctx->stats);
+    }
+    memset(&g, 0, sizeof(g));
+    g.out = out;
+    g.env = env;
+    g.sum = &sum;
+    g.accepting = 1;
+    if (env->server_gauges != NULL) {
+        env->server_gauges(env->arg, &g.accepting, &g.listen_disabled, &reserved_fds);
+    }
+    memset(&ru, 0, sizeof(ru));
+    getrusage(RUSAGE_SELF, &ru);
+
+    stat_u64(out, "pid", (uint64_t)getpid());
+    stat_u64(out, "uptime", mm_clock_now(env->clock));
+    stat_u64(out, "time", (uint64_t)mm_clock_unix(env->clock));
+    mm_text_stat(out, "version", mm_cmd_version(env));
+    mm_text_stat(out, "libevent", env->libevent_version != NULL ? env->libevent_version : "none");
+    stat_u64(out, "pointer_size", 8 * sizeof(void *));
+    stat_timeval(out, "rusage_user", &ru.ru_utime);
+    stat_timeval(out, "rusage_system", &ru.ru_stime);
+    stat_u64(out, "max_connections", (uint64_t)env->settings->maxconns);
+    stat_u64(out, "curr_connections", sum.curr_connections);
+    stat_u64(out, "total_connections", sum.total_connections);
+    stat_u64(out, "rejected_connections", sum.rejected_connections);
+    stat_u64(out, "connection_structures", sum.connection_structures);
+    stat_u64(out, "response_obj_oom", sum.response_obj_oom);
+    /* mmem has no response-object or read-buffer pools to report. */
+    stat_u64(out, "response_obj_count", 0);
+    stat_u64(out, "response_obj_bytes", 0);
+    stat_u64(out, "read_buf_count", 0);
+    stat_u64(out, "read_buf_bytes", 0);
+    stat_u64(out, "read_buf_bytes_free", 0);
+    stat_u64(out, "read_buf_oom", sum.read_buf_oom);
+    stat_u64(out, "reserved_fds", reserved_fds);
+    stat_u64(out, "cmd_get", sum.cmd_get);
+    stat_u64(out, "cmd_set", sum.cmd_set);
+    stat_u64(out, "cmd_flush", sum.cmd_flush);
+    stat_u64(out, "cmd_touch", sum.cmd_touch);
+    stat_u64(out, "cmd_meta", sum.cmd_meta);
+    stat_u64(out, "get_hits", sum.get_hits);
+    stat_u64(out, "get_misses", sum.get_misses);
+    stat_u64(out, "get_expired", sum.get_expired);
+    stat_u64(out, "get_flushed", sum.get_flushed);
+    stat_u64(out, "delete_misses", sum.delete_misses);
+    stat_u64(out, "delete_hits", sum.delete_hits);
+    stat_u64(out, "incr_misses", sum.incr_misses);
+    stat_u64(out, "incr_hits", sum.incr_hits);
+    stat_u64(out, "decr_misses", sum.decr_misses);
+    stat_u64(out, "decr_hits", sum.decr_hits);
+    stat_u64(out, "cas_misses", sum.cas_misses);
+    stat_u64(out, "cas_hits", sum.cas_hits);
+    stat_u64(out, "cas_badval", sum.cas_badval);
+    stat_u64(out, "touch_hits", sum.touch_hits);
+    stat_u64(out, "touch_misses", sum.touch_misses);
+    mm_store_stats(env->store, general_store_emit, &g);
+    /* If the store emitted no anchors, the server fields still appear. */
+    general_log(&g);
+    MM_OUT_LIT(out, "END\r\n");
+}
+
+static void
+stats_detail(struct mm_span sub, struct mm_out *out)
+{
+    if (sub.len == 2 && memcmp(sub.p, "on", 2) == 0) {
+        /* Per-prefix stats are not kept; accepting the switch keeps clients
+         * that flip it working, and "dump" then reports nothing. */
+        MM_OUT_LIT(out, "OK\r\n");
+    } else if (sub.len == 3 && memcmp(sub.p, "off", 3) == 0) {
+        MM_OUT_LIT(out, "OK\r\n");
+    } else if (sub.len == 4 && memcmp(sub.p, "dump", 4) == 0) {
+        MM_OUT_LIT(out, "END\r\n");
+    } else {
+        MM_OUT_LIT(out, "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
+    }
+}
+
+static void
+stats_cachedump(struct mm_cmd_ctx *ctx, const struct mm_span *tok, size_t ntok, struct mm_out *out)
+{
+    uint32_t id, limit;
+
+    if (!ctx->env->settings->dump_enabled) {
+        MM_OUT_LIT(out, "CLIENT_ERROR stats cachedump not allowed\r\n");
+        return;
+    }
+    if (ntok < 3) {
+        MM_OUT_LIT(out, "CLIENT_ERROR bad command line\r\n");
+        return;
+    }
+    if (!mm_text_scan_u32(tok[1], &id) || !mm_text_scan_u32(tok[2], &limit)) {
+        MM_OUT_LIT(out, "CLIENT_ERROR bad command line format\r\n");
+        return;
+    }
+    if (id >= MM_CMD_MAX_SLAB_CLASSES) {
+        MM_OUT_LIT(out, "CLIENT_ERROR Illegal slab id\r\n");
+        return;
+    }
+    /* The store offers no per-class walk; an empty dump is what memcached
+     * sends for a class without items. */
+    MM_OUT_LIT(out, "END\r\n");
+}
+
+static bool
+tok_is(struct mm_span t, const char *lit)
+{
+    return t.len == strlen(lit) && memcmp(t.p, lit, t.len) == 0;
+}
+
+void
+mm_cmd_stats(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
+{
+    const struct mm_cmd_env *env = ctx->env;
+    struct mm_span tok[3];
+    struct mm_span t;
+    size_t ntok = 0, pos = 0;
+
+    while (ntok < 3 && mm_span_next_token(req->args, &pos, &t)) {
+        tok[ntok++] = t;
+    }
+    if (ntok == 0) {
+        stats_general(ctx, out);
+    } else if (tok_is(tok[0], "reset")) {
+        if (env->stats_reset != NULL) {
+            env->stats_reset(env->arg);
+        } else {
+            mm_stats_reset(ctx->stats);
+        }
+        mm_store_stats_reset(env->store);
+        MM_OUT_LIT(out, "RESET\r\n");
+    } else if (tok_is(tok[0], "detail")) {
+        struct mm_span none = {"", 0};
+
+        stats_detail(ntok >= 2 ? tok[1] : none, out);
+    } else if (tok_is(tok[0], "settings")) {
+        mm_settings_emit(env->settings, emit_line, out);
+        MM_OUT_LIT(out, "END\r\n");
+    } else if (tok_is(tok[0], "cachedump")) {
+        stats_cachedump(ctx, tok, ntok, out);
+    } else if (tok_is(tok[0], "conns")) {
+        if (env->conns_emit != NULL) {
+            env->conns_emit(env->arg, emit_line, out);
+        }
+        MM_OUT_LIT(out, "END\r\n");
+    } else if (tok_is(tok[0], "items")) {
+        mm_store_stats_items(env->store, emit_line, out);
+        MM_OUT_LIT(out, "END\r\n");
+    } else if (tok_is(tok[0], "slabs")) {
+        mm_store_stats_slabs(env->store, emit_line, out);
+        MM_OUT_LIT(out, "END\r\n");
+    } else if (tok_is(tok[0], "sizes")) {
+        mm_store_stats_sizes(env->store, emit_line, out);
+        MM_OUT_LIT(out, "END\r\n");
+    } else if (tok_is(tok[0], "sizes_enable") || tok_is(tok[0], "sizes_disable")) {
+        /* Size histograms cannot be switched on in mmem; memcached's reply
+         * to these has no END line, and neither has this one. */
+        MM_OUT_LIT(out, "STAT sizes_status disabled\r\n");
+    } else {
+        MM_OUT_LIT(out, "ERROR\r\n");
+    }
+}
