@@ -16,7 +16,6 @@
 #include "mmem/req.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
-#include "mmem/store.h"
 #include "mmem/text.h"
 
 #include <arpa/inet.h>
@@ -572,7 +571,7 @@ mm_conn_close(struct mm_conn *c)
     close(c->fd);
     if (c->it != NULL) {
         /* The client left in the middle of a value: nothing is stored. */
-        mm_store_abort(set->store, c->it);
+        mm_cmd_store_abort(set->cmd, c->it);
         c->it = NULL;
     }
     mm_out_fini(&c->out);

@@ -60,6 +60,7 @@ struct mm_listener {
     pthread_t thread;
     bool started;
     bool paused;           /* loop thread only */
+    bool fd_warned;        /* EMFILE logged since the last success */
     uint64_t accepting;    /* atomic: for "stats" */
     uint64_t disabled_num; /* atomic: listen_disabled_num */
 };
@@ -127,6 +128,30 @@ tune_listener(int fd, int family)
     }
 }
 
+/* bind(), except that with -p 0 every socket after the first tries the
+ * port the first one got (the IPv6 twin, other -l addresses), so that one
+ * port number serves all; a free port of its own if that one is taken. */
+static int
+bind_addr(struct mm_listener *l, int fd, const struct addrinfo *ai, bool ephemeral)
+{
+    struct sockaddr_storage ss;
+    int first = first_tcp_port(l);
+
+    if (!ephemeral || first <= 0 || ai->ai_addrlen > sizeof(ss)) {
+        return bind(fd, ai->ai_addr, ai->ai_addrlen);
+    }
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    if (ss.ss_family == AF_INET) {
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)first);
+    } else if (ss.ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)first);
+    }
+    if (bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == 0) {
+        return 0;
+    }
+    return bind(fd, ai->ai_addr, ai->ai_addrlen);
+}
+
 /* Bind every address host resolves to. host NULL = all interfaces. */
 static int
 bind_tcp(struct mm_listener *l, const char *host, int port)
@@ -136,11 +161,6 @@ bind_tcp(struct mm_listener *l, const char *host, int port)
     int bound = 0;
     int rc;
 
-    /* -p 0 picks a free port; later sockets (the IPv6 twin, other -l
-     * addresses) try the same one so that one port number serves all. */
-    if (port <= 0 && first_tcp_port(l) > 0) {
-        port = first_tcp_port(l);
-    }
     snprintf(portstr, sizeof(portstr), "%d", port > 0 ? port : 0);
     memset(&hints, 0, sizeof(hints));
     hints.ai_flags = AI_PASSIVE;
@@ -164,7 +184,7 @@ bind_tcp(struct mm_listener *l, const char *host, int port)
             return -1;
         }
         tune_listener(fd, ai->ai_family);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        if (bind_addr(l, fd, ai, port <= 0) != 0) {
             int e = errno;
 
             close(fd);
@@ -458,14 +478,19 @@ on_accept(struct mm_ev_io *io, unsigned revents)
                 continue;
             }
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                mm_log_warn("accept(): %s; not accepting for %d ms", strerror(errno),
-                            LISTENER_RETRY_MS);
+                /* Once per episode: the retry timer would repeat it. */
+                if (!l->fd_warned) {
+                    mm_log_warn("accept(): %s; retrying every %d ms", strerror(errno),
+                                LISTENER_RETRY_MS);
+                    l->fd_warned = true;
+                }
                 pause_for(l, LISTENER_RETRY_MS);
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 mm_log_warn("accept(): %s", strerror(errno));
             }
             return;
         }
+        l->fd_warned = false;
         if (l->cfg.live != NULL) {
             before = __atomic_fetch_add(l->cfg.live, 1, __ATOMIC_RELAXED);
         }

@@ -21,6 +21,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The version "version" and "stats" report. Clients and tools gate
+ * features on memcached's version number (memccapable, for one, fails 17
+ * of its text tests against "0.1.0"), so mmem reports the memcached release
+ * whose behaviour it reproduces; -V still prints mmem's own version. */
+#define SERVER_COMPAT_VERSION "1.6.18"
+
 struct mm_server {
     const struct mm_settings *s;
     struct mm_store *store;
@@ -123,12 +129,13 @@ env_server_gauges(void *arg, uint64_t *accepting_conns, uint64_t *listen_disable
 }
 
 static void
-env_shutdown(void *arg)
+env_shutdown(void *arg, bool graceful)
 {
     (void)arg;
-    /* main.c waits for SIGTERM in sigwait(); every thread blocks it, so the
-     * signal stays pending until main collects it and stops us in order. */
-    (void)kill(getpid(), SIGTERM);
+    /* main.c waits for these in sigwait(); every thread blocks them, so the
+     * signal stays pending until main collects it and stops us in order.
+     * SIGUSR1 is memcached's graceful-shutdown signal. */
+    (void)kill(getpid(), graceful ? SIGUSR1 : SIGTERM);
 }
 
 static void
@@ -165,6 +172,7 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
     srv->env.store = store;
     srv->env.clock = clock;
     srv->env.ev_backend = s->ev_backend;
+    srv->env.version = SERVER_COMPAT_VERSION;
     srv->env.stats_sum = env_stats_sum;
     srv->env.stats_reset = env_stats_reset;
     srv->env.conns_emit = env_conns_emit;
@@ -190,6 +198,13 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
     }
 
     return srv;
+}
+
+void
+mm_server_set_store(struct mm_server *srv, struct mm_store *store)
+{
+    srv->store = store;
+    srv->env.store = store;
 }
 
 int

@@ -69,9 +69,10 @@ env_conns(void *arg, void (*emit)(void *, const char *, const char *), void *emi
 }
 
 static void
-env_shutdown(void *arg)
+env_shutdown(void *arg, bool graceful)
 {
     (void)arg;
+    (void)graceful;
 }
 
 static void
