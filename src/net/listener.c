@@ -216,43 +216,18 @@ bind_tcp(struct mm_listener *l, const char *host, int port)
     return 0;
 }
 
-/* One -l item: "host", "host:port", "[v6]", "[v6]:port" or a bare v6. */
+/* One -l entry: the split follows memcached (settings.c does it). */
 static int
 bind_item(struct mm_listener *l, const char *item)
 {
     char host[256];
-    const char *colon;
     int port = l->s->port;
-    size_t n;
 
-    if (item[0] == '[') {
-        const char *end = strchr(item, ']');
-
-        if (end == NULL || (size_t)(end - item - 1) >= sizeof(host)) {
-            mm_log_error("bad listen address: %s", item);
-            return -1;
-        }
-        n = (size_t)(end - item - 1);
-        memcpy(host, item + 1, n);
-        host[n] = '\0';
-        if (end[1] == ':') {
-            port = atoi(end + 2);
-        }
-    } else {
-        colon = strchr(item, ':');
-        n = strlen(item);
-        if (n >= sizeof(host)) {
-            mm_log_error("bad listen address: %s", item);
-            return -1;
-        }
-        if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-            n = (size_t)(colon - item);
-            port = atoi(colon + 1);
-        }
-        memcpy(host, item, n);
-        host[n] = '\0';
+    if (mm_settings_split_listen(item, host, sizeof(host), &port) != 0) {
+        mm_log_error("bad listen address: %s", item);
+        return -1;
     }
-    return bind_tcp(l, host, port);
+    return bind_tcp(l, host[0] != '\0' ? host : NULL, port);
 }
 
 static int
@@ -312,19 +287,7 @@ bind_all(struct mm_listener *l)
         return bind_tcp(l, NULL, s->port);
     }
     for (i = 0; i < s->nlisten; i++) {
-        char *copy = strdup(s->listen[i]);
-        char *save = NULL;
-        char *item;
-        int rc = 0;
-
-        for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
-             item = strtok_r(NULL, ",", &save)) {
-            if (item[0] != '\0') {
-                rc = bind_item(l, item);
-            }
-        }
-        free(copy);
-        if (rc != 0) {
+        if (bind_item(l, s->listen[i]) != 0) {
             return -1;
         }
     }
