@@ -104,13 +104,14 @@ env_conns_emit(void *arg, void (*emit)(void *emit_arg, const char *name, const c
     struct mm_server *srv = arg;
     unsigned i;
 
+    /* Listeners first: they have the lowest fds, and memcached lists by fd. */
+    if (srv->listener != NULL) {
+        mm_listener_emit(srv->listener, emit, emit_arg);
+    }
     for (i = 0; srv->workers != NULL && i < srv->nworkers; i++) {
         if (srv->workers[i] != NULL) {
             mm_conn_set_emit(&srv->workers[i]->conns, emit, emit_arg);
         }
-    }
-    if (srv->listener != NULL) {
-        mm_listener_emit(srv->listener, emit, emit_arg);
     }
 }
 
