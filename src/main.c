@@ -1,0 +1,159 @@
+/* mmem's entry point: parse and check the settings, do the process chores
+ * in memcached's order (core limits, open files, user, daemon, memory lock),
+ * create the store and the server, then wait for a signal in the main thread
+ * and shut down in reverse order. All the work happens in the server's
+ * threads; main.c only wires modules together. */
+#include "config.h"
+
+#include "mmem/clock.h"
+#include "mmem/daemon.h"
+#include "mmem/log.h"
+#include "mmem/server.h"
+#include "mmem/settings.h"
+#include "mmem/store.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+store_cfg_from_settings(struct mm_store_cfg *cfg, const struct mm_settings *s,
+                        const struct mm_clock *clock)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mem_limit = s->maxbytes;
+    cfg->factor = s->factor;
+    cfg->chunk_min = (size_t)s->chunk_size;
+    cfg->item_size_max = s->item_size_max;
+    cfg->slab_page_size = s->slab_page_size;
+    cfg->slab_chunk_max = s->slab_chunk_size_max;
+    cfg->prealloc = s->prealloc;
+    cfg->evict = s->evict_to_free;
+    cfg->use_cas = s->use_cas;
+    cfg->hashpower = (unsigned)s->hashpower_init;
+    cfg->hash_expand = s->hash_expand;
+    cfg->shard_bits = s->shard_bits;
+    cfg->clock = clock;
+}
+
+/* memcached's start-up order (see daemon.h). Returns 0 or an exit status;
+ * the helpers' -1 means "warned, carry on". */
+static int
+prepare_process(const struct mm_settings *s)
+{
+    int rc;
+    int i;
+    const char *opt;
+
+    if (s->maxcore && (rc = mm_daemon_raise_core(stderr)) > 0) {
+        return rc;
+    }
+    if ((rc = mm_daemon_raise_nofile(s->maxconns, stderr)) > 0) {
+        return rc;
+    }
+    if ((rc = mm_daemon_switch_user(getuid(), geteuid(), s->username, stderr)) > 0) {
+        return rc;
+    }
+    if (s->daemonize && (rc = mm_daemon_daemonize(s->maxcore, s->verbose > 0, stderr)) > 0) {
+        return rc;
+    }
+    if (s->lock_memory) {
+        (void)mm_daemon_lock_memory(stderr);
+    }
+    if (s->udp_port != 0) {
+        mm_log_warn("UDP is not served by mmem yet: -U %d ignored, serving TCP only", s->udp_port);
+    }
+    for (i = 0; (opt = mm_settings_noted(s, i)) != NULL; i++) {
+        mm_log_info("option %s has no effect in mmem", opt);
+    }
+    return 0;
+}
+
+/* Block the signals main waits for; threads created later inherit the
+ * mask, so only sigwait() below ever sees them. */
+static void
+block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1); /* memcached's graceful shutdown */
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+wait_for_stop(const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+
+        if (sigwait(set, &sig) != 0 || sig == SIGHUP) {
+            continue; /* SIGHUP: ignored, as memcached does */
+        }
+        mm_log_info("Signal handled: %s.", strsignal(sig));
+        return;
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    struct mm_settings s;
+    struct mm_store_cfg store_cfg;
+    struct mm_clock clock;
+    struct mm_store *store = NULL;
+    struct mm_server *srv = NULL;
+    sigset_t sigs;
+    int rc;
+
+    mm_settings_init(&s);
+    switch (mm_settings_parse(&s, argc, argv, stdout, stderr)) {
+    case MM_SETTINGS_EXIT_OK:
+        return EXIT_SUCCESS;
+    case MM_SETTINGS_ERROR:
+        return s.exit_code != 0 ? s.exit_code : MM_SETTINGS_EX_USAGE;
+    case MM_SETTINGS_OK:
+        break;
+    }
+    if (mm_settings_check(&s, stderr) != MM_SETTINGS_OK) {
+        return s.exit_code != 0 ? s.exit_code : MM_SETTINGS_EX_USAGE;
+    }
+    mm_log_set_level(s.verbose);
+    rc = prepare_process(&s);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* From here on there is no fork: threads may start. */
+    block_signals(&sigs);
+    mm_clock_init(&clock);
+    store_cfg_from_settings(&store_cfg, &s, &clock);
+    store = mm_store_create(&store_cfg);
+    if (store == NULL) {
+        mm_log_error("cannot create the item store (-m %zu MB)", s.maxbytes >> 20);
+        return MM_SETTINGS_EX_OSERR;
+    }
+    srv = mm_server_create(&s, store, &clock);
+    if (srv == NULL || mm_server_start(srv) != 0) {
+        mm_server_destroy(&srv);
+        mm_store_destroy(&store);
+        return MM_SETTINGS_EX_OSERR;
+    }
+    if (s.pid_file != NULL) {
+        (void)mm_daemon_pidfile_write(s.pid_file, getpid(), stderr);
+    }
+
+    wait_for_stop(&sigs);
+
+    mm_server_destroy(&srv);
+    mm_store_destroy(&store);
+    if (s.pid_file != NULL) {
+        (void)mm_daemon_pidfile_remove(s.pid_file, stderr);
+    }
+    return EXIT_SUCCESS;
+}

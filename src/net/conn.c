@@ -1,0 +1,761 @@
+/* The connection state machine: read bytes, frame and parse text requests,
+ * execute them through cmd/, read storage values straight into item memory,
+ * and write the replies gathered in the connection's mm_out. Also the
+ * per-worker connection set: the dirty list flushed before each poll, the
+ * idle sweep and "stats conns". Binary and UDP are not served here yet. */
+#include "config.h"
+
+#include "mmem/conn.h"
+
+#include "mmem/alloc.h"
+#include "mmem/cmd.h"
+#include "mmem/ev.h"
+#include "mmem/iobuf.h"
+#include "mmem/log.h"
+#include "mmem/out.h"
+#include "mmem/req.h"
+#include "mmem/settings.h"
+#include "mmem/stats.h"
+#include "mmem/text.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONN_RBUF_SIZE (16 * 1024)
+#define CONN_RBUF_MAX (1024 * 1024)
+#define CONN_OUT_CAP (4 * 1024 * 1024)
+#define CONN_IOV_MAX IOV_MAX /* one writev carries a whole batch */
+
+enum conn_state {
+    CONN_PARSE = 0, /* between requests: parse what is buffered, read more */
+    CONN_NREAD,     /* reading a storage value (and its trailer) into an item */
+    CONN_SWALLOW,   /* discarding a refused value */
+    CONN_CLOSING    /* write what is pending, then close */
+};
+
+struct mm_conn {
+    struct mm_ev_io io;
+    struct mm_conn_set *set;
+    struct mm_conn *next, *prev; /* set->all */
+    struct mm_conn *dnext;       /* set->dirty */
+    bool dirty;
+    bool busy;          /* inside conn_process (for "stats conns") */
+    bool paused;        /* backpressure: not reading nor parsing */
+    bool yielded;       /* -R reached with requests still buffered */
+    bool write_blocked; /* the socket said EAGAIN: wait for POLLOUT */
+    bool started;       /* the first byte was seen (protocol chosen) */
+    int fd;
+    enum mm_conn_transport transport;
+    enum conn_state state;
+    const char *listen_name;
+    time_t last_cmd;         /* monotonic seconds; atomic (read by "stats conns") */
+    const char *shown_state; /* atomic: state name for "stats conns" */
+    struct mm_iobuf rbuf;
+    struct mm_out out;
+
+    /* The storage request whose value is being read or swallowed. Only the
+     * non-span fields of req are valid (the line is consumed). */
+    struct mm_req req;
+    struct mm_item *it;
+    char *dst;
+    size_t vlen, vgot;
+    char trailer[2];
+    size_t tgot;
+    size_t swallow;
+};
+
+static time_t
+mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec;
+}
+
+void
+mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s)
+{
+    cfg->rbuf_size = CONN_RBUF_SIZE;
+    cfg->rbuf_max = CONN_RBUF_MAX;
+    cfg->out_cap = CONN_OUT_CAP;
+    cfg->reqs_per_event = s->reqs_per_event > 0 ? (unsigned)s->reqs_per_event : 20;
+    cfg->idle_timeout = s->idle_timeout;
+}
+
+static void conn_on_io(struct mm_ev_io *io, unsigned revents);
+static void conn_idle_sweep(struct mm_ev_timer *t);
+static void conn_publish(struct mm_conn *c);
+
+/* ---- output ---------------------------------------------------------- */
+
+static void
+conn_update_events(struct mm_conn *c)
+{
+    unsigned ev = 0;
+
+    if (c->state != CONN_CLOSING && !c->paused) {
+        ev |= MM_EV_READ;
+    }
+    /* A yielded connection asks for POLLOUT, which a healthy socket reports
+     * at once: it gets its next turn after the other ready connections. */
+    if ((c->write_blocked && mm_out_pending(&c->out) > 0) || c->yielded) {
+        ev |= MM_EV_WRITE;
+    }
+    if (mm_ev_io_set(c->set->loop, &c->io, ev) != 0) {
+        mm_log_warn("conn %d: cannot watch the socket", c->fd);
+    }
+    conn_publish(c);
+}
+
+static void
+conn_mark_dirty(struct mm_conn *c)
+{
+    if (!c->dirty && mm_out_pending(&c->out) > 0) {
+        c->dirty = true;
+        c->dnext = c->set->dirty;
+        c->set->dirty = c;
+    }
+}
+
+static void
+conn_unmark_dirty(struct mm_conn *c)
+{
+    struct mm_conn **pp;
+
+    if (!c->dirty) {
+        return;
+    }
+    for (pp = &c->set->dirty; *pp != NULL; pp = &(*pp)->dnext) {
+        if (*pp == c) {
+            *pp = c->dnext;
+            break;
+        }
+    }
+    c->dirty = false;
+    c->dnext = NULL;
+}
+
+/* writev what is pending, without SIGPIPE. Returns bytes written, 0 on
+ * EAGAIN, -1 on a dead peer. */
+static ssize_t
+conn_send(struct mm_conn *c)
+{
+    struct iovec *iov;
+    struct msghdr msg;
+    ssize_t n;
+    int cnt;
+
+    cnt = mm_out_iov(&c->out, &iov, CONN_IOV_MAX);
+    if (cnt <= 0) {
+        return 0;
+    }
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)cnt;
+    for (;;) {
+        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            return n;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return 0;
+        }
+        return -1;
+    }
+}
+
+static void conn_process(struct mm_conn *c);
+
+/* Write as much as the socket takes; resume a paused connection once its
+ * backlog has drained below half the cap. Returns false if c was closed. */
+static bool
+conn_write(struct mm_conn *c)
+{
+    struct mm_stats *st = c->set->cmd->stats;
+
+    for (;;) {
+        while (mm_out_pending(&c->out) > 0) {
+            ssize_t n = conn_send(c);
+
+            if (n < 0) {
+                mm_conn_close(c);
+                return false;
+            }
+            if (n == 0) {
+                c->write_blocked = true;
+                break;
+            }
+            MM_STAT_ADD(st, bytes_written, n);
+            mm_out_consume(&c->out, (size_t)n);
+        }
+        if (mm_out_pending(&c->out) == 0) {
+            c->write_blocked = false;
+            if (c->state == CONN_CLOSING) {
+                mm_conn_close(c);
+                return false;
+            }
+        }
+        if (c->paused && mm_out_pending(&c->out) < c->set->cfg.out_cap / 2) {
+            c->paused = false;
+            conn_process(c);
+            if (mm_out_pending(&c->out) > 0 && !c->write_blocked) {
+                continue;
+            }
+            if (c->state == CONN_CLOSING && mm_out_pending(&c->out) == 0) {
+                continue;
+            }
+        }
+        break;
+    }
+    conn_update_events(c);
+    return true;
+}
+
+void
+mm_conn_set_flush(struct mm_ev_loop *loop, void *arg)
+{
+    struct mm_conn_set *set = arg;
+    struct mm_conn *c = set->dirty;
+    struct mm_conn *next;
+
+    (void)loop;
+    set->dirty = NULL;
+    for (; c != NULL; c = next) {
+        next = c->dnext;
+        c->dnext = NULL;
+        c->dirty = false;
+        (void)conn_write(c);
+    }
+}
+
+/* ---- input ----------------------------------------------------------- */
+
+static void
+conn_store_finish(struct mm_conn *c)
+{
+    bool ok = c->trailer[0] == '\r' && c->trailer[1] == '\n';
+    struct mm_item *it = c->it;
+
+    c->it = NULL;
+    c->dst = NULL;
+    c->state = CONN_PARSE;
+    mm_cmd_store_end(c->set->cmd, &c->req, it, ok, &c->out);
+}
+
+/* Move buffered bytes into the value being read, then the trailer. */
+static void
+conn_fill_value(struct mm_conn *c)
+{
+    size_t len = mm_iobuf_len(&c->rbuf);
+    const char *p = mm_iobuf_data(&c->rbuf);
+    size_t n = 0;
+
+    if (c->vgot < c->vlen && len > 0) {
+        n = c->vlen - c->vgot;
+        if (n > len) {
+            n = len;
+        }
+        memcpy(c->dst + c->vgot, p, n);
+        c->vgot += n;
+    }
+    while (c->vgot == c->vlen && c->tgot < 2 && n < len) {
+        c->trailer[c->tgot++] = p[n++];
+    }
+    mm_iobuf_consume(&c->rbuf, n);
+    if (c->vgot == c->vlen && c->tgot == 2) {
+        conn_store_finish(c);
+    }
+}
+
+static void
+conn_fill_swallow(struct mm_conn *c)
+{
+    size_t n = mm_iobuf_len(&c->rbuf);
+
+    if (n > c->swallow) {
+        n = c->swallow;
+    }
+    mm_iobuf_consume(&c->rbuf, n);
+    c->swallow -= n;
+    if (c->swallow == 0) {
+        c->state = CONN_PARSE;
+    }
+}
+
+static void
+conn_start_store(struct mm_conn *c, const struct mm_req *req)
+{
+    struct mm_item *it = NULL;
+    char *dst = NULL;
+    enum mm_cmd_rc rc;
+
+    rc = mm_cmd_store_begin(c->set->cmd, req, &c->out, &it, &dst);
+    c->req = *req;
+    /* The line is about to be consumed: nothing may follow these spans. */
+    memset(&c->req.key, 0, sizeof(c->req.key));
+    memset(&c->req.keys, 0, sizeof(c->req.keys));
+    memset(&c->req.args, 0, sizeof(c->req.args));
+    switch (rc) {
+    case MM_CMD_STORE_READ:
+        c->state = CONN_NREAD;
+        c->it = it;
+        c->dst = dst;
+        c->vlen = req->vlen;
+        c->vgot = 0;
+        c->tgot = 0;
+        break;
+    case MM_CMD_STORE_SWALLOW:
+        c->state = CONN_SWALLOW;
+        c->swallow = (size_t)req->vlen + 2;
+        break;
+    case MM_CMD_CLOSE:
+        c->state = CONN_CLOSING;
+        break;
+    case MM_CMD_OK:
+        break;
+    }
+}
+
+/* Parse and execute one buffered request. Returns false when nothing more
+ * can be done with the bytes buffered now. */
+static bool
+conn_one_request(struct mm_conn *c)
+{
+    const char *p = mm_iobuf_data(&c->rbuf);
+    size_t len = mm_iobuf_len(&c->rbuf);
+    struct mm_req req;
+    size_t used = 0;
+    enum mm_text_rc rc;
+
+    if (!c->started) {
+        c->started = true;
+        if ((unsigned char)p[0] == 0x80) {
+            /* TODO(net): serve the binary protocol once proto/ parses it. */
+            mm_log_info("conn %d: binary protocol request; not served yet, closing", c->fd);
+            c->state = CONN_CLOSING;
+            return false;
+        }
+    }
+    memset(&req, 0, sizeof(req));
+    mm_iobuf_hold(&c->rbuf);
+    rc = mm_text_parse(p, len, MM_TEXT_MAX_LINE, &req, &used);
+    if (rc == MM_TEXT_AGAIN) {
+        mm_iobuf_unhold(&c->rbuf);
+        if (mm_iobuf_full(&c->rbuf)) {
+            /* A get line longer than the largest buffer we allow (memcached
+             * has no limit there): drop the client, without a reply, as
+             * memcached does for any line it will not hold. */
+            mm_log_info("conn %d: request line over %zu bytes, closing", c->fd,
+                        c->set->cfg.rbuf_max);
+            c->state = CONN_CLOSING;
+        }
+        return false;
+    }
+    if (rc == MM_TEXT_CLOSE) {
+        mm_iobuf_unhold(&c->rbuf);
+        c->state = CONN_CLOSING;
+        return false;
+    }
+    __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
+    if (mm_req_is_storage(req.type)) {
+        conn_start_store(c, &req);
+        mm_iobuf_unhold(&c->rbuf);
+        mm_iobuf_consume(&c->rbuf, used);
+        return c->state != CONN_CLOSING;
+    }
+    if (mm_cmd_exec(c->set->cmd, &req, &c->out) == MM_CMD_CLOSE) {
+        c->state = CONN_CLOSING;
+    }
+    mm_iobuf_unhold(&c->rbuf);
+    mm_iobuf_consume(&c->rbuf, used);
+    return c->state != CONN_CLOSING;
+}
+
+/* Handle what is buffered, up to -R requests and while the output backlog
+ * is under the cap. Never frees c: closing is left to the caller through
+ * CONN_CLOSING. */
+static void
+conn_process(struct mm_conn *c)
+{
+    unsigned done = 0;
+
+    c->busy = true;
+    conn_publish(c);
+    for (;;) {
+        if (c->state == CONN_NREAD) {
+            conn_fill_value(c);
+        } else if (c->state == CONN_SWALLOW) {
+            conn_fill_swallow(c);
+        }
+        if (c->state != CONN_PARSE || mm_iobuf_len(&c->rbuf) == 0) {
+            break;
+        }
+        if (mm_out_pending(&c->out) >= c->set->cfg.out_cap) {
+            /* The client is not reading its replies: stop reading its
+             * requests until the backlog drains (conn_write resumes). */
+            c->paused = true;
+            break;
+        }
+        if (done >= c->set->cfg.reqs_per_event) {
+            c->yielded = true;
+            MM_STAT_INCR(c->set->cmd->stats, conn_yields);
+            break;
+        }
+        done++;
+        if (!conn_one_request(c)) {
+            break;
+        }
+    }
+    if (c->state != CONN_PARSE || mm_iobuf_len(&c->rbuf) == 0) {
+        c->yielded = false;
+    }
+    c->busy = false;
+    conn_publish(c);
+}
+
+/* One read: a value in progress goes straight into the item, with whatever
+ * follows it landing in the read buffer. Returns false if c was closed. */
+static bool
+conn_read(struct mm_conn *c)
+{
+    struct iovec iov[2];
+    int cnt = 0;
+    size_t room = 0;
+    char *space;
+    size_t direct = 0;
+    ssize_t n;
+
+    if (c->state == CONN_NREAD && c->vgot < c->vlen) {
+        direct = c->vlen - c->vgot;
+        iov[cnt].iov_base = c->dst + c->vgot;
+        iov[cnt].iov_len = direct;
+        cnt++;
+    }
+    space = mm_iobuf_space(&c->rbuf, &room);
+    if (space != NULL) {
+        iov[cnt].iov_base = space;
+        iov[cnt].iov_len = room;
+        cnt++;
+    }
+    if (cnt == 0) {
+        /* Buffer full of complete requests (yielded): handle them first. */
+        return true;
+    }
+    do {
+        n = readv(c->fd, iov, cnt);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return true;
+    }
+    if (n <= 0) {
+        mm_conn_close(c);
+        return false;
+    }
+    MM_STAT_ADD(c->set->cmd->stats, bytes_read, n);
+    if ((size_t)n <= direct) {
+        c->vgot += (size_t)n;
+    } else {
+        c->vgot += direct;
+        mm_iobuf_produce(&c->rbuf, (size_t)n - direct);
+    }
+    conn_process(c);
+    return true;
+}
+
+static void
+conn_on_io(struct mm_ev_io *io, unsigned revents)
+{
+    struct mm_conn *c = io->arg;
+
+    if ((revents & MM_EV_WRITE) != 0) {
+        if (!conn_write(c)) {
+            return;
+        }
+        if (c->yielded && !c->paused) {
+            c->yielded = false;
+            conn_process(c);
+        }
+    }
+    if ((revents & MM_EV_READ) != 0 && c->state != CONN_CLOSING && !c->paused) {
+        if (!conn_read(c)) {
+            return;
+        }
+    }
+    if (c->state == CONN_CLOSING && mm_out_pending(&c->out) == 0) {
+        mm_conn_close(c);
+        return;
+    }
+    conn_mark_dirty(c);
+    (void)mm_iobuf_trim(&c->rbuf);
+    conn_update_events(c);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+struct mm_conn *
+mm_conn_create(struct mm_conn_set *set, int fd, enum mm_conn_transport transport,
+               const char *listen_name)
+{
+    struct mm_conn *c = mm_calloc(1, sizeof(*c));
+    struct mm_stats *st = set->cmd->stats;
+
+    c->set = set;
+    c->fd = fd;
+    c->transport = transport;
+    c->listen_name = listen_name;
+    c->state = CONN_PARSE;
+    c->last_cmd = mono_now();
+    c->shown_state = "conn_waiting";
+    mm_iobuf_init(&c->rbuf, set->cfg.rbuf_size, set->cfg.rbuf_max);
+    mm_out_init(&c->out, mm_cmd_item_release, set->store);
+    mm_ev_io_init(&c->io, fd, conn_on_io, c);
+    if (mm_ev_io_set(set->loop, &c->io, MM_EV_READ) != 0) {
+        mm_log_warn("conn %d: the event loop refused the socket", fd);
+        mm_out_fini(&c->out);
+        mm_free(c);
+        close(fd);
+        if (set->live != NULL) {
+            __atomic_fetch_sub(set->live, 1, __ATOMIC_RELAXED);
+        }
+        return NULL;
+    }
+    pthread_mutex_lock(&set->lock);
+    c->next = set->all;
+    if (set->all != NULL) {
+        set->all->prev = c;
+    }
+    set->all = c;
+    set->count++;
+    pthread_mutex_unlock(&set->lock);
+    if (set->count > set->peak) {
+        set->peak = set->count;
+        MM_STAT_INCR(st, connection_structures);
+    }
+    MM_STAT_INCR(st, curr_connections);
+    MM_STAT_INCR(st, total_connections);
+    mm_log_debug("<%d new client connection", fd);
+    return c;
+}
+
+void
+mm_conn_close(struct mm_conn *c)
+{
+    struct mm_conn_set *set = c->set;
+
+    mm_log_debug("<%d connection closed.", c->fd);
+    mm_ev_io_clear(set->loop, &c->io);
+    conn_unmark_dirty(c);
+    pthread_mutex_lock(&set->lock);
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        set->all = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    set->count--;
+    pthread_mutex_unlock(&set->lock);
+    close(c->fd);
+    if (c->it != NULL) {
+        /* The client left in the middle of a value: nothing is stored. */
+        mm_cmd_store_abort(set->cmd, c->it);
+        c->it = NULL;
+    }
+    mm_out_fini(&c->out);
+    mm_iobuf_fini(&c->rbuf);
+    MM_STAT_ADD(set->cmd->stats, curr_connections, (uint64_t)-1);
+    if (set->live != NULL) {
+        __atomic_fetch_sub(set->live, 1, __ATOMIC_RELAXED);
+    }
+    mm_free(c);
+}
+
+size_t
+mm_conn_pending(const struct mm_conn *c)
+{
+    return mm_out_pending(&c->out);
+}
+
+bool
+mm_conn_read_paused(const struct mm_conn *c)
+{
+    return c->paused;
+}
+
+size_t
+mm_conn_rbuf_cap(const struct mm_conn *c)
+{
+    return c->rbuf.cap;
+}
+
+/* ---- the set ----------------------------------------------------------- */
+
+void
+mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct mm_cmd_ctx *cmd,
+                 struct mm_store *store, const struct mm_conn_cfg *cfg)
+{
+    memset(set, 0, sizeof(*set));
+    set->loop = loop;
+    set->cmd = cmd;
+    set->store = store;
+    set->cfg = *cfg;
+    if (set->cfg.reqs_per_event == 0) {
+        set->cfg.reqs_per_event = 1;
+    }
+    if (set->cfg.out_cap == 0) {
+        set->cfg.out_cap = CONN_OUT_CAP;
+    }
+    pthread_mutex_init(&set->lock, NULL);
+    mm_ev_timer_init(&set->idle_timer, conn_idle_sweep, set);
+    if (set->cfg.idle_timeout > 0) {
+        mm_ev_timer_start(loop, &set->idle_timer, 1000, 1000);
+    }
+}
+
+void
+mm_conn_set_close_all(struct mm_conn_set *set)
+{
+    while (set->all != NULL) {
+        mm_conn_close(set->all);
+    }
+}
+
+void
+mm_conn_set_fini(struct mm_conn_set *set)
+{
+    mm_conn_set_close_all(set);
+    mm_ev_timer_stop(set->loop, &set->idle_timer);
+    pthread_mutex_destroy(&set->lock);
+}
+
+static void
+conn_idle_sweep(struct mm_ev_timer *t)
+{
+    struct mm_conn_set *set = t->arg;
+    time_t now = mono_now();
+    struct mm_conn *c = set->all;
+    struct mm_conn *next;
+
+    for (; c != NULL; c = next) {
+        next = c->next;
+        /* Only connections waiting for a new request are idle; one in the
+         * middle of a value or with replies to send is busy. */
+        if (c->state == CONN_PARSE && mm_iobuf_len(&c->rbuf) == 0 && mm_out_pending(&c->out) == 0 &&
+            now - c->last_cmd > (time_t)set->cfg.idle_timeout) {
+            MM_STAT_INCR(set->cmd->stats, idle_kicks);
+            mm_conn_close(c);
+        }
+    }
+}
+
+void
+mm_conn_format_addr(char *buf, size_t size, enum mm_conn_transport transport,
+                    const struct sockaddr_storage *ss, unsigned slen)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (transport == MM_CONN_UNIX || ss->ss_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+
+        if (slen > offsetof(struct sockaddr_un, sun_path) && un->sun_path[0] != '\0') {
+            snprintf(buf, size, "unix:%s", un->sun_path);
+        } else {
+            snprintf(buf, size, "unix:");
+        }
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(buf, size, "tcp6:[%s]:%u", host, ntohs(in6->sin6_port));
+    } else if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        snprintf(buf, size, "tcp:%s:%u", host, ntohs(in->sin_port));
+    } else {
+        snprintf(buf, size, "unknown");
+    }
+}
+
+static const char *conn_state_name(const struct mm_conn *c);
+
+/* Other threads read the state through "stats conns": publish a snapshot
+ * instead of letting them read fields the owner is changing. */
+static void
+conn_publish(struct mm_conn *c)
+{
+    __atomic_store_n(&c->shown_state, conn_state_name(c), __ATOMIC_RELAXED);
+}
+
+static const char *
+conn_state_name(const struct mm_conn *c)
+{
+    /* memcached's state names, so that tools parsing them keep working. */
+    switch (c->state) {
+    case CONN_NREAD:
+        return "conn_nread";
+    case CONN_SWALLOW:
+        return "conn_swallow";
+    case CONN_CLOSING:
+        return "conn_closing";
+    case CONN_PARSE:
+        break;
+    }
+    if (c->busy) {
+        return "conn_parse_cmd";
+    }
+    if (mm_out_pending(&c->out) > 0) {
+        return "conn_mwrite";
+    }
+    return "conn_waiting";
+}
+
+void
+mm_conn_set_emit(struct mm_conn_set *set,
+                 void (*emit)(void *arg, const char *name, const char *value), void *arg)
+{
+    time_t now = mono_now();
+    struct mm_conn *c;
+    char name[64];
+    char value[160];
+
+    pthread_mutex_lock(&set->lock);
+    for (c = set->all; c != NULL; c = c->next) {
+        struct sockaddr_storage ss;
+        socklen_t slen = sizeof(ss);
+        long secs;
+
+        /* Fields other than the address may be read while the owner writes
+         * them; "stats conns" is a snapshot and these are single words. */
+        memset(&ss, 0, sizeof(ss));
+        if (getpeername(c->fd, (struct sockaddr *)&ss, &slen) == 0) {
+            mm_conn_format_addr(value, sizeof(value), c->transport, &ss, slen);
+            snprintf(name, sizeof(name), "%d:addr", c->fd);
+            emit(arg, name, value);
+        }
+        if (c->listen_name != NULL) {
+            snprintf(name, sizeof(name), "%d:listen_addr", c->fd);
+            emit(arg, name, c->listen_name);
+        }
+        snprintf(name, sizeof(name), "%d:state", c->fd);
+        emit(arg, name, __atomic_load_n(&c->shown_state, __ATOMIC_RELAXED));
+        secs = (long)(now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
+        snprintf(name, sizeof(name), "%d:secs_since_last_cmd", c->fd);
+        snprintf(value, sizeof(value), "%ld", secs < 0 ? 0L : secs);
+        emit(arg, name, value);
+    }
+    pthread_mutex_unlock(&set->lock);
+}
