@@ -337,6 +337,33 @@ wait_portfile(struct mm_tserver *s)
     return start_failed(s, "no port file within 10 s");
 }
 
+void
+mm_tserver_release(struct mm_tserver *s)
+{
+    if (s->pid > 0) {
+        guard_forget(s->pid);
+        s->pid = 0;
+    }
+    cleanup_files(s);
+}
+
+int
+mm_tserver_wait_portfile(struct mm_tserver *s, int timeout_ms)
+{
+    long deadline = now_ms() + timeout_ms;
+
+    if (s->portpath[0] == '\0') {
+        return -1;
+    }
+    while (now_ms() < deadline) {
+        if (read_portfile(s)) {
+            return 0;
+        }
+        mm_tserver_sleep_ms(10);
+    }
+    return -1;
+}
+
 int
 mm_tserver_start(struct mm_tserver *s, enum mm_tserver_kind kind, unsigned flags,
                  const char *const *argv)
@@ -366,8 +393,8 @@ mm_tserver_start(struct mm_tserver *s, enum mm_tserver_kind kind, unsigned flags
         return -1;
     }
 
-    use_ready = !speaks_memcached(kind) &&
-                !(flags & (MM_TSERVER_F_PORTFILE | MM_TSERVER_F_NOLISTEN));
+    use_ready =
+        !speaks_memcached(kind) && !(flags & (MM_TSERVER_F_PORTFILE | MM_TSERVER_F_NOLISTEN));
 
     snprintf(s->logpath, sizeof(s->logpath), "/tmp/mmem-it-log-XXXXXX");
     logfd = mkstemp(s->logpath);

@@ -66,6 +66,14 @@ const char *mm_tserver_any_port(enum mm_tserver_kind kind);
 /* Same, arguments given as a NULL-terminated list. */
 int mm_tserver_startl(struct mm_tserver *s, enum mm_tserver_kind kind, unsigned flags, ...);
 
+/* Poll the port file (F_PORTFILE/F_NOLISTEN starts) for up to timeout_ms,
+ * without regard to the child: for servers that daemonize. 0 or -1. */
+int mm_tserver_wait_portfile(struct mm_tserver *s, int timeout_ms);
+
+/* Forget a server that is no longer our child (it daemonized, or was
+ * reaped by mm_tserver_wait): remove its temp files. */
+void mm_tserver_release(struct mm_tserver *s);
+
 /* Send sig and wait up to timeout_ms for the child to exit. Returns its
  * wait status, or -1 if it did not exit in time (it is then SIGKILLed and
  * reaped). An external server is left alone and 0 is returned. */
