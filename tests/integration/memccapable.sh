@@ -16,6 +16,7 @@ fi
 
 tmp=$(mktemp -d /tmp/mmem-capable-XXXXXX) || exit 1
 pid=
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
     if [ -n "$pid" ]; then
         kill "$pid" 2>/dev/null
@@ -43,12 +44,14 @@ else
     *memcached*)
         # Checking the script itself against memcached: its ephemeral port
         # is "-p -1", reported through the port file.
+        # shellcheck disable=SC2086 # $user is zero or two words
         MEMCACHED_PORT_FILENAME="$tmp/port" "$bin" $user -l 127.0.0.1 -p -1 \
             >"$tmp/log" 2>&1 &
         pid=$!
         ;;
     *)
         # mmem writes "<port>\n" to the --ready-fd once it listens.
+        # shellcheck disable=SC2086 # $user is zero or two words
         "$bin" $user -l 127.0.0.1 -p 0 --ready-fd=9 9>"$tmp/ready" >"$tmp/log" 2>&1 &
         pid=$!
         ;;
