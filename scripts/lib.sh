@@ -92,7 +92,7 @@ mm_count_results()
     p=0
     f=0
     s=0
-    for trs in $(find "$1" -name '*.trs' 2>/dev/null); do
+    for trs in $(find "$1" -name 'mmem-[0-9]*' -prune -o -name '*.trs' -print 2>/dev/null); do
         log="${trs%.trs}.log"
         res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
         line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" 2>/dev/null |
