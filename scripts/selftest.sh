@@ -92,5 +92,16 @@ mktree "$tmp/guard"
 printf 'struct g { int n; };\n' >"$tmp/guard/include/mmem/g.h"
 expect fail "check-headers rejects a header without a guard" "$here/check-headers.sh" "$tmp/guard"
 
+# check-man: a binary whose -h lists an undocumented option must fail it.
+if command -v groff >/dev/null 2>&1; then
+    printf '#!/bin/sh\necho "-p, --port=<num>   TCP port"\n' >"$tmp/help-ok"
+    printf '#!/bin/sh\necho "-p, --port=<num>   TCP port"\necho "-Q, --quux     undocumented"\n' \
+        >"$tmp/help-bad"
+    chmod +x "$tmp/help-ok" "$tmp/help-bad"
+    expect pass "check-man accepts documented options" env MMEM_BIN="$tmp/help-ok" "$here/check-man.sh"
+    expect fail "check-man rejects an undocumented option" env MMEM_BIN="$tmp/help-bad" \
+        "$here/check-man.sh"
+fi
+
 echo "$((runs - fails)) passed, $fails failed"
 [ $fails -eq 0 ]
