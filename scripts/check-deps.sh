@@ -29,10 +29,12 @@ header_module()
     conn | worker | listener | iobuf | handoff | net) echo net ;;
     *)
         for area in core ev store proto cmd net; do
-            if ls "$root/src/$area/$1.c" "$root/src/$area/$1"_*.c >/dev/null 2>&1; then
-                echo "$area"
-                return 0
-            fi
+            for impl in "$root/src/$area/$1.c" "$root/src/$area/$1"_*.c; do
+                if [ -f "$impl" ]; then
+                    echo "$area"
+                    return 0
+                fi
+            done
         done
         echo unknown
         ;;

@@ -83,6 +83,15 @@ plant header-upward include/mmem/log.h '#include "mmem/store.h"'
 plant unit-test-upward tests/unit/check_store.c '#include "mmem/ev.h"'
 plant unknown-header include/mmem/zzz.h '/* no module */'
 
+# A public header not in the table belongs to the area implementing it.
+mktree "$tmp/impl"
+printf '#ifndef MMEM_SERVER_H\n#define MMEM_SERVER_H\n#endif\n' >"$tmp/impl/include/mmem/server.h"
+printf '#include "mmem/server.h"\n' >"$tmp/impl/src/net/server.c"
+printf '#include "mmem/server.h"\n' >>"$tmp/impl/src/main.c"
+expect pass "check-deps places a header by its implementation" "$here/check-deps.sh" "$tmp/impl"
+printf '#include "mmem/server.h"\n' >>"$tmp/impl/src/cmd/cmd.c"
+expect fail "check-deps holds that header to its area's rules" "$here/check-deps.sh" "$tmp/impl"
+
 expect pass "check-headers accepts self-contained headers" "$here/check-headers.sh" "$tmp/clean"
 mktree "$tmp/hdr"
 printf '#ifndef MMEM_X_H\n#define MMEM_X_H\nstruct a { size_t n; };\n#endif\n' \
