@@ -68,7 +68,7 @@ add_counts()
 # run_build NAME CONFIGURE-ARGS...: configure, build and check one tree.
 run_build()
 {
-    local name dir
+    local name dir before
     name=$1
     shift
     dir="$src/_build/$name"
@@ -82,11 +82,19 @@ run_build()
     mm_say "[$name] make check"
     # Stale results would be counted again: start every run clean.
     find "$dir" -name '*.trs' -exec rm -f {} + 2>/dev/null || true
-    if ! make -C "$dir" -j"$jobs" check; then
-        failed="$failed $name(check)"
-        mm_show_failures "$dir"
+    if make -C "$dir" -j"$jobs" check; then
+        add_counts "$dir"
+        return 0
     fi
+    failed="$failed $name(check)"
+    mm_show_failures "$dir"
+    before=$total_f
     add_counts "$dir"
+    # make check can also fail before any test ran (a test program that does
+    # not build): count that as a failure too.
+    if [ "$total_f" -eq "$before" ]; then
+        total_f=$((total_f + 1))
+    fi
 }
 
 mm_say "layering and header checks"
