@@ -31,6 +31,16 @@ if [ -n "$bin" ] && [ -x "$bin" ] && help=$("$bin" -h 2>&1); then
             bad=1
         fi
     done
+    # Long options: "-p, --port=<num>" or "    --ready-fd=<fd>".
+    for opt in $(printf '%s\n' "$help" |
+        sed -n 's/^ *\(-[A-Za-z], \)\{0,1\}\(--[A-Za-z][A-Za-z_-]*\).*/\2/p' | sort -u); do
+        n=$((n + 1))
+        roff=$(printf '%s\n' "$opt" | sed 's/-/\\-/g')
+        if ! grep -q -F -- "$roff" "$man"; then
+            echo "doc/mmem.1: option $opt (from mmem -h) is not documented" >&2
+            bad=1
+        fi
+    done
 fi
 
 [ $bad -eq 0 ] || exit 1

@@ -110,6 +110,11 @@ if command -v groff >/dev/null 2>&1; then
     expect pass "check-man accepts documented options" env MMEM_BIN="$tmp/help-ok" "$here/check-man.sh"
     expect fail "check-man rejects an undocumented option" env MMEM_BIN="$tmp/help-bad" \
         "$here/check-man.sh"
+    printf '#!/bin/sh\necho "-p, --port=<num>   TCP port"\necho "    --quux-only=<n>   undocumented"\n' \
+        >"$tmp/help-bad-long"
+    chmod +x "$tmp/help-bad-long"
+    expect fail "check-man rejects an undocumented long option" \
+        env MMEM_BIN="$tmp/help-bad-long" "$here/check-man.sh"
 fi
 
 echo "$((runs - fails)) passed, $fails failed"
