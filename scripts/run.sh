@@ -15,15 +15,6 @@ set -eu
 src=$(mm_srcdir)
 build="$src/_build/run"
 
-if [ "${MMEM_SKIP_DEPS:-0}" != 1 ]; then
-    "$src/scripts/deps.sh"
-fi
-mm_require_clean_srcdir "$src"
-mm_bootstrap "$src"
-mm_configure "$src" "$build"
-mm_say "make"
-make -C "$build" -j"$(mm_jobs)" src/mmem >/dev/null || mm_die "build failed"
-
 have_port=no
 have_listen=no
 have_user=no
@@ -35,7 +26,6 @@ for a in "$@"; do
     esac
 done
 
-set -- "$@"
 if [ $have_port = no ]; then
     set -- -p 11211 "$@"
 fi
@@ -49,6 +39,21 @@ if mm_is_root && [ $have_user = no ]; then
         set -- -u nobody "$@"
     fi
 fi
+
+# MMEM_RUN_DRY=1: print the command line and stop (used by selftest.sh).
+if [ "${MMEM_RUN_DRY:-0}" = 1 ]; then
+    echo "mmem $*"
+    exit 0
+fi
+
+if [ "${MMEM_SKIP_DEPS:-0}" != 1 ]; then
+    "$src/scripts/deps.sh"
+fi
+mm_require_clean_srcdir "$src"
+mm_bootstrap "$src"
+mm_configure "$src" "$build"
+mm_say "make"
+make -C "$build" -j"$(mm_jobs)" src/mmem >/dev/null || mm_die "build failed"
 
 mm_say "exec $build/src/mmem $*"
 exec "$build/src/mmem" "$@"

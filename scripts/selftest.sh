@@ -117,5 +117,31 @@ if command -v groff >/dev/null 2>&1; then
         env MMEM_BIN="$tmp/help-bad-long" "$here/check-man.sh"
 fi
 
+# run.sh: the arguments it adds, and that it leaves the caller's alone.
+runs=$((runs + 1))
+got=$(MMEM_RUN_DRY=1 "$here/run.sh")
+case $got in
+"mmem "*"-l 127.0.0.1 -p 11211") ok=yes ;;
+*) ok=no ;;
+esac
+if mm_is_root; then
+    case $got in
+    "mmem -u "*) ;;
+    *) ok=no ;;
+    esac
+fi
+if [ $ok = yes ]; then echo "ok $runs - run.sh defaults"; else
+    echo "not ok $runs - run.sh defaults: $got"
+    fails=$((fails + 1))
+fi
+runs=$((runs + 1))
+got=$(MMEM_RUN_DRY=1 "$here/run.sh" -u nobody --listen=::1 -p12345 -vv)
+if [ "$got" = "mmem -u nobody --listen=::1 -p12345 -vv" ]; then
+    echo "ok $runs - run.sh keeps the caller's -u, -l and -p"
+else
+    echo "not ok $runs - run.sh keeps the caller's -u, -l and -p: $got"
+    fails=$((fails + 1))
+fi
+
 echo "$((runs - fails)) passed, $fails failed"
 [ $fails -eq 0 ]
