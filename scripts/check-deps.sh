@@ -26,7 +26,7 @@ header_module()
     store | item | ht | slab | lru) echo store ;;
     req | proto | text | meta | binary | protocol_binary | ascii) echo proto ;;
     cmd | cmd_*) echo cmd ;;
-    conn | worker | listener | iobuf | handoff | net) echo net ;;
+    conn | worker | listener | iobuf | handoff | net | server) echo net ;;
     *)
         for area in core ev store proto cmd net; do
             for impl in "$root/src/$area/$1.c" "$root/src/$area/$1"_*.c; do

@@ -92,6 +92,7 @@ mm_count_results()
     p=0
     f=0
     s=0
+    # shellcheck disable=SC2044 # automake names files without spaces
     for trs in $(find "$1" -name 'mmem-[0-9]*' -prune -o -name '*.trs' -print 2>/dev/null); do
         log="${trs%.trs}.log"
         res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)

@@ -34,11 +34,13 @@ mm_require_clean_srcdir "$src"
 mm_bootstrap "$src"
 
 # Check prints one line per test program; keep the full logs in the build.
-export CK_VERBOSITY=${CK_VERBOSITY:-normal}
+CK_VERBOSITY="${CK_VERBOSITY:-normal}"
+export CK_VERBOSITY
 # Sanitizers: stop at the first error and say where. LeakSanitizer needs
 # ptrace, which some containers forbid; probe it once and turn leak checking
 # off (with a notice) only where it cannot work.
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export UBSAN_OPTIONS
 if [ -z "${ASAN_OPTIONS:-}" ]; then
     ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
     probe_dir=$(mktemp -d)
@@ -59,6 +61,7 @@ total_s=0
 
 add_counts()
 {
+    # shellcheck disable=SC2046 # three numbers, split on purpose
     set -- $(mm_count_results "$1")
     total_p=$((total_p + $1))
     total_f=$((total_f + $2))

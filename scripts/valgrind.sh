@@ -17,7 +17,13 @@ make -C "$dir" -j"$(mm_jobs)"
 make -C "$dir" -j"$(mm_jobs)" check TESTS= >/dev/null
 
 if [ $# -eq 0 ]; then
-    set -- $(cd "$dir" && ls tests/unit/check_* 2>/dev/null | grep -v '\.[a-z]*$' || true)
+    # The built programs: tests/unit/check_<name>, without an extension.
+    for t in "$dir"/tests/unit/check_*; do
+        case ${t##*/} in
+        *.*) ;;
+        *) [ -x "$t" ] && set -- "$@" "tests/unit/${t##*/}" ;;
+        esac
+    done
 fi
 [ $# -gt 0 ] || mm_die "no unit-test programs built in $dir"
 
