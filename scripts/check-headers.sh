@@ -1,18 +1,22 @@
 #!/bin/sh
-# Compile every public header (include/mmem/*.h) on its own, twice in one
-# translation unit, with the project's warnings and -Werror: a header must
-# include or forward-declare everything it uses and have an include guard.
-# --private also checks the private headers under src/.
+# Compile every header on its own, twice in one translation unit, with the
+# project's warnings and -Werror: a header must include or forward-declare
+# everything it uses and have an include guard. Both the public headers
+# (include/mmem/*.h) and the private ones under src/ are checked; --public
+# checks only the former.
 #
-# Usage: check-headers.sh [--private] [SRCDIR]
+# Usage: check-headers.sh [--public] [SRCDIR]
 # CC and CFLAGS come from the environment ($MMEM_CC, $CC, or cc).
 set -eu
 . "$(dirname "$0")/lib.sh"
-private=no
-if [ "${1:-}" = --private ]; then
-    private=yes
+private=yes
+case ${1:-} in
+--public)
+    private=no
     shift
-fi
+    ;;
+--private) shift ;;
+esac
 root=${1:-$(mm_srcdir)}
 [ -d "$root/include/mmem" ] || mm_die "no include/mmem under $root"
 cc=${MMEM_CC:-${CC:-cc}}

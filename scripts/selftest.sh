@@ -100,6 +100,11 @@ expect fail "check-headers rejects a header missing an include" "$here/check-hea
 mktree "$tmp/guard"
 printf 'struct g { int n; };\n' >"$tmp/guard/include/mmem/g.h"
 expect fail "check-headers rejects a header without a guard" "$here/check-headers.sh" "$tmp/guard"
+mktree "$tmp/priv"
+printf '#ifndef MMEM_SLAB_INT_H\n#define MMEM_SLAB_INT_H\nstruct s { uint32_t n; };\n#endif\n' \
+    >"$tmp/priv/src/store/slab_int.h"
+expect fail "check-headers checks private headers" "$here/check-headers.sh" "$tmp/priv"
+expect pass "check-headers --public skips them" "$here/check-headers.sh" --public "$tmp/priv"
 
 # check-man: a binary whose -h lists an undocumented option must fail it.
 if command -v groff >/dev/null 2>&1; then
