@@ -318,6 +318,9 @@ mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out
     case MM_REQ_CACHE_MEMLIMIT:
         exec_memlimit(ctx, req, out);
         break;
+    case MM_REQ_MN:
+        MM_OUT_LIT(out, "MN\r\n");
+        break;
     default:
         /* Storage requests belong to store_begin; anything else is a
          * caller bug, answered as memcached answers an unknown command. */

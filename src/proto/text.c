@@ -415,9 +415,15 @@ dispatch(const struct line *l, struct mm_req *req)
     switch (cmd.p[0]) {
     case 'm':
         if (cmd.len == 2) {
-            /* Meta commands (mg, ms, ...) are not implemented by this
-             * parser; memcached's answer to an unknown one is "ERROR". */
-            set_error(req, MM_REQ_ERR_UNKNOWN, false);
+            /* Of the meta commands only the no-op is served yet (clients
+             * end quiet pipelines with it); memcached answers the others it
+             * does not know with "ERROR". Extra tokens are ignored, as
+             * memcached ignores them. */
+            if (cmd.p[1] == 'n') {
+                req->type = MM_REQ_MN;
+            } else {
+                set_error(req, MM_REQ_ERR_UNKNOWN, false);
+            }
             return true;
         }
         break;
