@@ -102,7 +102,6 @@ out_flags(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
           const struct mm_item *it, uint64_t cas, const char *allowed)
 {
     const struct mm_req_meta *m = &req->meta;
-    bool keyed = false;
     unsigned i;
 
     for (i = 0; i < m->norder; i++) {
@@ -123,7 +122,10 @@ out_flags(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
             } else {
                 out_key(out, req, req->key.p, req->key.len);
             }
-            keyed = true;
+            /* A base64 key is marked right after it. */
+            if (m->binary_key) {
+                MM_OUT_LIT(out, " b");
+            }
             break;
         case 'c':
             out_u64(out, 'c', cas);
@@ -162,9 +164,6 @@ out_flags(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
             break;
         }
     }
-    if (keyed && m->binary_key) {
-        MM_OUT_LIT(out, " b");
-    }
 }
 
 static void
@@ -200,7 +199,9 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
             MM_STAT_INCR(ctx->stats, get_flushed);
         }
         if (!req->noreply) {
-            MM_OUT_LIT(out, "EN\r\n");
+            MM_OUT_LIT(out, "EN");
+            out_flags(ctx, req, out, NULL, 0, "Ok");
+            MM_OUT_LIT(out, "\r\n");
         }
         return;
     }
