@@ -319,7 +319,6 @@ mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out
         exec_memlimit(ctx, req, out);
         break;
     case MM_REQ_MN:
-        MM_STAT_INCR(ctx->stats, cmd_meta);
         MM_OUT_LIT(out, "MN\r\n");
         break;
     case MM_REQ_MG:

@@ -177,13 +177,10 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 
     it = mm_store_get(st, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len), touch, exp,
                       &why);
-    if (touch) {
+    /* memcached counts a hit with T as a touch, any miss as a get miss. */
+    if (touch && it != NULL) {
         MM_STAT_INCR(ctx->stats, cmd_touch);
-        if (it != NULL) {
-            MM_STAT_INCR(ctx->stats, touch_hits);
-        } else {
-            MM_STAT_INCR(ctx->stats, touch_misses);
-        }
+        MM_STAT_INCR(ctx->stats, touch_hits);
     } else {
         MM_STAT_INCR(ctx->stats, cmd_get);
         if (it != NULL) {
@@ -389,7 +386,12 @@ exec_me(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 enum mm_cmd_rc
 mm_cmd_meta_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
-    MM_STAT_INCR(ctx->stats, cmd_meta);
+    /* Of the meta commands memcached 1.6.18 counts only "me" in cmd_meta
+     * (in meta_cmds); the others count as the classic commands they stand
+     * for, and errors count nothing. */
+    if (req->type == MM_REQ_ME) {
+        MM_STAT_INCR(ctx->stats, cmd_meta);
+    }
     if (req->meta.err != NULL) {
         out_err(out, req->meta.err);
         return MM_CMD_OK;
@@ -439,7 +441,6 @@ mm_cmd_meta_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct
     mm_hash_t h;
     enum mm_store_rc rc = MM_STORE_NOMEM;
 
-    MM_STAT_INCR(ctx->stats, cmd_meta);
     *it = NULL;
     *dst = NULL;
     if (req->meta.err != NULL) {
