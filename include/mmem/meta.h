@@ -15,7 +15,8 @@
  *   - type MM_REQ_ERROR, err MM_REQ_ERR_UNKNOWN: memcached answers "ERROR"
  *     (no key given to mg ms md ma).
  *   - type MM_REQ_MG/MS/MD/MA/ME with meta.err == NULL: a good request.
- *     key is the key as sent, or meta.key (decoded) with meta.binary_key;
+ *     key is the key as sent (a span of the line); mm_meta_key() gives
+ *     the key to look up (meta.key, decoded, with the b flag);
  *     meta.seen and meta.order list the flags; F, T, C, D, q, datalen are
  *     in flags, exptime, cas, delta, noreply, vlen.
  *   - meta.err != NULL: answer exactly that line (errors ignore q). For
@@ -24,6 +25,18 @@
  *     so nothing is swallowed.
  * The line excludes its "\r\n"; its first two bytes are the command. */
 void mm_meta_parse_line(const char *line, size_t len, struct mm_req *req);
+
+/* The key a meta request names: the decoded one under b, else req->key. */
+static inline struct mm_span
+mm_meta_key(const struct mm_req *req)
+{
+    if (req->meta.binary_key) {
+        struct mm_span k = {req->meta.key, req->meta.nkey};
+
+        return k;
+    }
+    return req->key;
+}
 
 /* Base64 (RFC 4648, padded) as memcached's b flag uses it. decode returns
  * the decoded length, 0 for bad input or when it would exceed cap.

@@ -105,7 +105,9 @@ struct mm_req_meta {
     int32_t vivify;                  /* N token */
     int32_t recache;                 /* R token */
     uint64_t initial;                /* J token */
-    char key[256];                   /* the decoded key when binary_key */
+    uint8_t nkey;                    /* its length */
+    char key[256];                   /* the decoded key when binary_key; req->key
+                                        stays the base64 text in the buffer */
 };
 
 struct mm_req {

@@ -120,7 +120,9 @@ out_flags(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
             if (it != NULL) {
                 out_key(out, req, mm_item_key(it), mm_item_nkey(it));
             } else {
-                out_key(out, req, req->key.p, req->key.len);
+                struct mm_span key = mm_meta_key(req);
+
+                out_key(out, req, key.p, key.len);
             }
             /* A base64 key is marked right after it. */
             if (m->binary_key) {
@@ -169,14 +171,14 @@ out_flags(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
 static void
 exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
+    struct mm_span key = mm_meta_key(req);
     struct mm_store *st = ctx->env->store;
     bool touch = has(req, 'T');
     mm_reltime_t exp = touch ? mm_clock_exptime(ctx->env->clock, req->exptime) : 0;
     enum mm_store_get_result why = MM_STORE_GET_MISS;
     struct mm_item *it;
 
-    it = mm_store_get(st, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len), touch, exp,
-                      &why);
+    it = mm_store_get(st, key.p, key.len, mm_hash(key.p, key.len), touch, exp, &why);
     /* memcached counts a hit with T as a touch, any miss as a get miss. */
     if (touch && it != NULL) {
         MM_STAT_INCR(ctx->stats, cmd_touch);
@@ -226,8 +228,9 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 static void
 exec_md(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
-    enum mm_store_rc rc = mm_store_delete(ctx->env->store, req->key.p, req->key.len,
-                                          mm_hash(req->key.p, req->key.len), req->cas);
+    struct mm_span key = mm_meta_key(req);
+    enum mm_store_rc rc =
+        mm_store_delete(ctx->env->store, key.p, key.len, mm_hash(key.p, key.len), req->cas);
 
     if (rc == MM_STORE_OK) {
         MM_STAT_INCR(ctx->stats, delete_hits);
@@ -249,8 +252,9 @@ exec_md(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 static bool
 ma_vivify(struct mm_cmd_ctx *ctx, const struct mm_req *req, uint64_t *cas)
 {
+    struct mm_span key = mm_meta_key(req);
     struct mm_store *st = ctx->env->store;
-    mm_hash_t h = mm_hash(req->key.p, req->key.len);
+    mm_hash_t h = mm_hash(key.p, key.len);
     char num[MM_U64_MAXLEN];
     size_t n = mm_u64toa(req->meta.initial, num);
     enum mm_store_rc rc = MM_STORE_NOMEM;
@@ -259,7 +263,7 @@ ma_vivify(struct mm_cmd_ctx *ctx, const struct mm_req *req, uint64_t *cas)
     mm_reltime_t exp = mm_clock_exptime(ctx->env->clock, ttl);
     struct mm_item *it;
 
-    it = mm_store_reserve(st, req->key.p, req->key.len, h, 0, exp, (uint32_t)n, &rc);
+    it = mm_store_reserve(st, key.p, key.len, h, 0, exp, (uint32_t)n, &rc);
     if (it == NULL) {
         return false;
     }
@@ -270,8 +274,9 @@ ma_vivify(struct mm_cmd_ctx *ctx, const struct mm_req *req, uint64_t *cas)
 static void
 exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
+    struct mm_span key = mm_meta_key(req);
     struct mm_store *st = ctx->env->store;
-    mm_hash_t h = mm_hash(req->key.p, req->key.len);
+    mm_hash_t h = mm_hash(key.p, key.len);
     char mode = req->meta.mode;
     bool incr = !(mode == 'D' || mode == '-');
     uint64_t value = 0;
@@ -279,7 +284,7 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
     struct mm_item *it;
     enum mm_store_rc rc;
 
-    rc = mm_store_delta(st, req->key.p, req->key.len, h, incr, req->delta, req->cas, &value, &cas);
+    rc = mm_store_delta(st, key.p, key.len, h, incr, req->delta, req->cas, &value, &cas);
     switch (rc) {
     case MM_STORE_OK:
         if (incr) {
@@ -288,8 +293,7 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
             MM_STAT_INCR(ctx->stats, decr_hits);
         }
         if (has(req, 'T')) {
-            mm_store_touch(st, req->key.p, req->key.len, h,
-                           mm_clock_exptime(ctx->env->clock, req->exptime));
+            mm_store_touch(st, key.p, key.len, h, mm_clock_exptime(ctx->env->clock, req->exptime));
         }
         if (req->noreply) {
             return;
@@ -328,7 +332,7 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         return;
     }
     /* The item for t (and the key): look it up again without touching. */
-    it = mm_store_get(st, req->key.p, req->key.len, h, false, 0, NULL);
+    it = mm_store_get(st, key.p, key.len, h, false, 0, NULL);
     if (has(req, 'v')) {
         char num[MM_U64_MAXLEN];
         size_t n = mm_u64toa(value, num);
@@ -351,6 +355,7 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 static void
 exec_me(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
+    struct mm_span key = mm_meta_key(req);
     struct mm_store *st = ctx->env->store;
     mm_reltime_t now = mm_clock_now(ctx->env->clock);
     mm_reltime_t at;
@@ -362,8 +367,7 @@ exec_me(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         MM_OUT_LIT(out, "CLIENT_ERROR metadump not allowed\r\n");
         return;
     }
-    it = mm_store_get(st, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len), false, 0,
-                      NULL);
+    it = mm_store_get(st, key.p, key.len, mm_hash(key.p, key.len), false, 0, NULL);
     if (it == NULL) {
         MM_OUT_LIT(out, "EN\r\n");
         return;
@@ -437,6 +441,7 @@ enum mm_cmd_rc
 mm_cmd_meta_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
                         struct mm_item **it, char **dst)
 {
+    struct mm_span key = mm_meta_key(req);
     struct mm_store *st = ctx->env->store;
     mm_hash_t h;
     enum mm_store_rc rc = MM_STORE_NOMEM;
@@ -447,8 +452,8 @@ mm_cmd_meta_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct
         out_err(out, req->meta.err);
         return MM_CMD_STORE_SWALLOW;
     }
-    h = mm_hash(req->key.p, req->key.len);
-    *it = mm_store_reserve(st, req->key.p, req->key.len, h, req->flags,
+    h = mm_hash(key.p, key.len);
+    *it = mm_store_reserve(st, key.p, key.len, h, req->flags,
                            mm_clock_exptime(ctx->env->clock, req->exptime), req->vlen, &rc);
     if (*it != NULL) {
         *dst = mm_item_data(*it);
@@ -461,7 +466,7 @@ mm_cmd_meta_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct
     }
     /* As memcached: a failed ms never leaves the old value readable,
      * whatever the mode. */
-    mm_store_delete(st, req->key.p, req->key.len, h, 0);
+    mm_store_delete(st, key.p, key.len, h, 0);
     return MM_CMD_STORE_SWALLOW;
 }
 

@@ -190,8 +190,7 @@ parse_flags(const struct mm_span *w, size_t nw, size_t first, struct mm_req *req
                     err = ERR_B64;
                     failed = true;
                 }
-                req->key.p = m->key;
-                req->key.len = n;
+                m->nkey = (uint8_t)n;
             }
             break;
         case 'N':
@@ -286,8 +285,7 @@ parse_me(const struct mm_span *w, size_t nw, struct mm_req *req)
             return;
         }
         m->binary_key = true;
-        req->key.p = m->key;
-        req->key.len = n;
+        m->nkey = (uint8_t)n;
     }
 }
 

@@ -151,8 +151,11 @@ START_TEST(test_ms_args)
     parse_ok(L(b64), &req);
     ck_assert_ptr_null(req.meta.err);
     ck_assert(req.meta.binary_key);
-    ck_assert_uint_eq(req.key.len, 4);
-    ck_assert(memcmp(req.key.p, "key9", 4) == 0);
+    /* the span stays on the base64 text; the decoded key is a copy */
+    ck_assert_uint_eq(req.key.len, 8);
+    ck_assert(memcmp(req.key.p, "a2V5OQ==", 8) == 0);
+    ck_assert_uint_eq(mm_meta_key(&req).len, 4);
+    ck_assert(memcmp(mm_meta_key(&req).p, "key9", 4) == 0);
 }
 END_TEST
 
