@@ -13,6 +13,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The corpus directory under tests/fuzz/corpus run by default; each target's
+ * replay program is built with its own. */
+#ifndef REPLAY_CORPUS
+#define REPLAY_CORPUS "text"
+#endif
+
 /* Inputs larger than this are not corpus material. */
 #define REPLAY_MAX_FILE (4u << 20)
 
@@ -103,7 +109,7 @@ main(int argc, char **argv)
         const char *src = getenv("MMEM_SRCDIR");
         char dir[4096];
 
-        snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/text", src ? src : ".");
+        snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/" REPLAY_CORPUS, src ? src : ".");
         if (run_path(dir, &count) != 0) {
             rc = 1;
         }
