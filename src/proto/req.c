@@ -61,6 +61,7 @@ mm_req_type_name(enum mm_req_type t)
         [MM_REQ_STATS] = "stats",
         [MM_REQ_SHUTDOWN] = "shutdown",
         [MM_REQ_CACHE_MEMLIMIT] = "cache_memlimit",
+        [MM_REQ_MN] = "mn",
     };
 
     if ((unsigned)t >= MM_REQ__COUNT) {

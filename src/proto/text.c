@@ -415,9 +415,14 @@ dispatch(const struct line *l, struct mm_req *req)
     switch (cmd.p[0]) {
     case 'm':
         if (cmd.len == 2) {
-            /* Meta commands (mg, ms, ...) are not implemented by this
-             * parser; memcached's answer to an unknown one is "ERROR". */
-            set_error(req, MM_REQ_ERR_UNKNOWN, false);
+            /* Of the meta commands only the no-op "mn" is served (clients
+             * use it to mark the end of a pipeline); mg, ms, ... are not
+             * implemented and get memcached's answer to an unknown one. */
+            if (cmd.p[1] == 'n') {
+                req->type = MM_REQ_MN;
+            } else {
+                set_error(req, MM_REQ_ERR_UNKNOWN, false);
+            }
             return true;
         }
         break;
