@@ -69,6 +69,9 @@ unsigned mm_ev_loop_caps(const struct mm_ev_loop *loop);
 /* The names of the backends compiled in, NULL-terminated; the first is the
  * default. */
 const char *const *mm_ev_backends(void);
+/* The libevent library's version string ("2.1.12-stable"), reported as
+ * "STAT libevent" as memcached does; the library is always linked. */
+const char *mm_ev_libevent_version(void);
 bool mm_ev_backend_exists(const char *name);
 
 void mm_ev_io_init(struct mm_ev_io *io, int fd, mm_ev_io_fn cb, void *arg);

@@ -45,8 +45,7 @@ enum mm_req_type {
     MM_REQ_STATS,
     MM_REQ_SHUTDOWN,
     MM_REQ_CACHE_MEMLIMIT,
-    MM_REQ_MN, /* meta no-op "mn": answered "MN", arguments
-                                 ignored (the only meta command mmem serves) */
+    MM_REQ_MN, /* meta no-op: the one meta command served so far */
     MM_REQ__COUNT
 };
 

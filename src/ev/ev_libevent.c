@@ -234,3 +234,9 @@ const struct mm_ev_backend mm_ev_backend_libevent = {
     .io_clear = lev_io_clear,
     .poll = lev_poll,
 };
+
+const char *
+mm_ev_libevent_version(void)
+{
+    return event_get_version();
+}

@@ -174,6 +174,7 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
     srv->env.clock = clock;
     srv->env.ev_backend = s->ev_backend;
     srv->env.version = SERVER_COMPAT_VERSION;
+    srv->env.libevent_version = mm_ev_libevent_version();
     srv->env.stats_sum = env_stats_sum;
     srv->env.stats_reset = env_stats_reset;
     srv->env.conns_emit = env_conns_emit;

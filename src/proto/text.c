@@ -415,9 +415,10 @@ dispatch(const struct line *l, struct mm_req *req)
     switch (cmd.p[0]) {
     case 'm':
         if (cmd.len == 2) {
-            /* Of the meta commands only the no-op "mn" is served (clients
-             * use it to mark the end of a pipeline); mg, ms, ... are not
-             * implemented and get memcached's answer to an unknown one. */
+            /* Of the meta commands only the no-op is served yet (clients
+             * end quiet pipelines with it); memcached answers the others it
+             * does not know with "ERROR". Extra tokens are ignored, as
+             * memcached ignores them. */
             if (cmd.p[1] == 'n') {
                 req->type = MM_REQ_MN;
             } else {

@@ -722,15 +722,21 @@ mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, b
         mm_item_set_cas(it, next_cas(st));
         mm_lru_bump(lru_item(st, it), it, now);
     } else {
+        /* Someone still holds the old item (often our own pending reply to
+         * an earlier get in the same pipeline), so it must not change. The
+         * copy keeps the old length, padded the same way, so the bytes a
+         * client reads back do not depend on when earlier replies left. */
+        uint32_t nlen = res > it->vlen ? (uint32_t)res : it->vlen;
         enum mm_store_rc arc;
         struct mm_item *nit = item_alloc(st, key, nkey, it->shard, it->client_flags,
-                                         mm_item_load_exptime(it), (uint32_t)res, now, &arc);
+                                         mm_item_load_exptime(it), nlen, now, &arc);
 
         if (nit == NULL) {
             rc = MM_STORE_DELTA_NOMEM;
             goto out;
         }
         memcpy(mm_item_data(nit), buf, res);
+        memset(mm_item_data(nit) + res, ' ', nlen - res);
         unlink_locked(st, it, h);
         link_locked(st, nit, h, now);
         it = nit;

@@ -155,6 +155,10 @@ START_TEST(test_registry)
     ck_assert_ptr_nonnull(loop);
     ck_assert_uint_eq(mm_ev_loop_caps(loop) & MM_EV_CAP_SCALABLE, 0);
     mm_ev_loop_destroy(&loop);
+
+    /* The library version memcached reports as "STAT libevent". */
+    ck_assert_ptr_nonnull(mm_ev_libevent_version());
+    ck_assert_int_eq(strncmp(mm_ev_libevent_version(), "2.", 2), 0);
 }
 END_TEST
 

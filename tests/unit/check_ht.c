@@ -10,7 +10,6 @@
 
 #include "store/ht_int.h"
 #include "store/item_int.h"
-#include "store_testcore.h"
 
 /* Keys "<hex>" hash to exactly that number: tests choose bucket, stripe and
  * shard bits directly, and can force collisions. */

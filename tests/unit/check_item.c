@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "store/item_int.h"
-#include "store_testcore.h"
 
 /* The header must stay 48 bytes (memcached's is 48 + 8 CAS, like ours with
  * CAS); growing it costs memory on every item. */

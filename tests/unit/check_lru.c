@@ -10,7 +10,6 @@
 #include "store/ht_int.h"
 #include "store/item_int.h"
 #include "store/lru_int.h"
-#include "store_testcore.h"
 
 static struct mm_ht *ht;
 static struct mm_lru lru;

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "store/slab_int.h"
-#include "store_testcore.h"
 
 /* `memcached -vv` (1.6.18, defaults -n 48 -f 1.25): chunk size, perslab. */
 static const unsigned mc_sizes[][2] = {

@@ -13,7 +13,6 @@
 #include "store/item_int.h"
 #include "store/slab_int.h"
 #include "store/store_int.h"
-#include "store_testcore.h"
 
 static struct mm_clock clk;
 static struct mm_store *st;
@@ -34,7 +33,7 @@ static void
 open_store(const struct mm_store_cfg *c)
 {
     memset(&clk, 0, sizeof(clk));
-    mm_test_clock_set(&clk, 1000);
+    mm_clock_init_at(&clk, 1700000000, 1000);
     st = mm_store_create(c);
     ck_assert_ptr_nonnull(st);
 }
@@ -426,7 +425,8 @@ START_TEST(test_delta_cas_and_refs)
     held = mm_store_get(st, "k", 1, H("k"), false, 0, NULL);
     ck_assert_int_eq(delta("k", false, 100, &v), MM_STORE_OK);
     ck_assert_int_eq(memcmp(mm_item_cdata(held), "101", 3), 0);
-    ck_assert_str_eq(get_val("k"), "1"); /* new item: no padding */
+    /* The copy keeps the old length and padding, as an in-place write would. */
+    ck_assert_str_eq(get_val("k"), "1  ");
     mm_store_unref(st, held);
     audit_clean();
 }
@@ -439,18 +439,18 @@ START_TEST(test_touch_and_expiry)
 
     ck_assert_int_eq(store_full("k", "v", 1, 0, 1010, MM_STORE_SET, 0, NULL), MM_STORE_OK);
     ck_assert_int_eq(store_full("p", "v", 1, 0, 0, MM_STORE_SET, 0, NULL), MM_STORE_OK);
-    mm_test_clock_set(&clk, 1009);
+    mm_clock_init_at(&clk, 1700000000, 1009);
     ck_assert_str_eq(get_val("k"), "v");
     ck_assert_int_eq(mm_store_touch(st, "k", 1, H("k"), 1020), MM_STORE_OK);
     ck_assert_int_eq(mm_store_touch(st, "x", 1, H("x"), 1020), MM_STORE_NOT_FOUND);
-    mm_test_clock_set(&clk, 1015);
+    mm_clock_init_at(&clk, 1700000000, 1015);
     ck_assert_str_eq(get_val("k"), "v");
     /* gat: get and touch at once. */
     it = mm_store_get(st, "k", 1, H("k"), true, 1030, &why);
     ck_assert_ptr_nonnull(it);
     ck_assert_uint_eq(mm_item_exptime(it), 1030);
     mm_store_unref(st, it);
-    mm_test_clock_set(&clk, 1030);
+    mm_clock_init_at(&clk, 1700000000, 1030);
     it = mm_store_get(st, "k", 1, H("k"), false, 0, &why);
     ck_assert_ptr_null(it);
     ck_assert_int_eq(why, MM_STORE_GET_EXPIRED);
@@ -459,7 +459,7 @@ START_TEST(test_touch_and_expiry)
     ck_assert_int_eq(store_mode("k", "z", MM_STORE_REPLACE), MM_STORE_NOT_STORED);
     ck_assert_int_eq(store_mode("k", "z", MM_STORE_ADD), MM_STORE_OK);
     /* exptime 0 never expires. */
-    mm_test_clock_set(&clk, 1000000);
+    mm_clock_init_at(&clk, 1700000000, 1000000);
     ck_assert_str_eq(get_val("p"), "v");
     audit_clean();
 }
@@ -470,7 +470,7 @@ START_TEST(test_flush_now)
     enum mm_store_get_result why;
 
     ck_assert_int_eq(set("a", "1"), MM_STORE_OK);
-    mm_test_clock_set(&clk, 1001);
+    mm_clock_init_at(&clk, 1700000000, 1001);
     ck_assert_int_eq(set("b", "2"), MM_STORE_OK);
     mm_store_flush(st, 0);
     /* Stored in the same second, after the flush: survives (CAS rule). */
@@ -479,7 +479,7 @@ START_TEST(test_flush_now)
     ck_assert_int_eq(why, MM_STORE_GET_FLUSHED);
     ck_assert_ptr_null(get_val("b"));
     ck_assert_str_eq(get_val("c"), "3");
-    mm_test_clock_set(&clk, 1002);
+    mm_clock_init_at(&clk, 1700000000, 1002);
     ck_assert_str_eq(get_val("c"), "3");
     ck_assert_int_eq(set("d", "4"), MM_STORE_OK);
     ck_assert_str_eq(get_val("d"), "4");
@@ -494,17 +494,17 @@ START_TEST(test_flush_delayed)
     ck_assert_int_eq(set("a", "1"), MM_STORE_OK);
     mm_store_flush(st, 1010);
     ck_assert_str_eq(get_val("a"), "1");
-    mm_test_clock_set(&clk, 1005);
+    mm_clock_init_at(&clk, 1700000000, 1005);
     ck_assert_int_eq(set("b", "2"), MM_STORE_OK);
-    mm_test_clock_set(&clk, 1008);
+    mm_clock_init_at(&clk, 1700000000, 1008);
     ck_assert_str_eq(get_val("a"), "1");
     ck_assert_str_eq(get_val("b"), "2");
-    mm_test_clock_set(&clk, 1009);
+    mm_clock_init_at(&clk, 1700000000, 1009);
     ck_assert_ptr_null(get_val("a"));
     ck_assert_ptr_null(get_val("b"));
-    mm_test_clock_set(&clk, 1010);
+    mm_clock_init_at(&clk, 1700000000, 1010);
     ck_assert_int_eq(set("c", "3"), MM_STORE_OK);
-    mm_test_clock_set(&clk, 2000);
+    mm_clock_init_at(&clk, 1700000000, 2000);
     ck_assert_str_eq(get_val("c"), "3");
     audit_clean();
 }
@@ -524,7 +524,7 @@ START_TEST(test_flush_no_cas)
     /* Without CAS memcached flushes the whole current second. */
     ck_assert_int_eq(set("b", "2"), MM_STORE_OK);
     ck_assert_ptr_null(get_val("b"));
-    mm_test_clock_set(&clk, 1001);
+    mm_clock_init_at(&clk, 1700000000, 1001);
     ck_assert_int_eq(set("b", "2"), MM_STORE_OK);
     ck_assert_str_eq(get_val("b"), "2");
 }
@@ -661,7 +661,7 @@ START_TEST(test_reclaim_expired_first)
                                     MM_STORE_SET, 0, NULL),
                          MM_STORE_OK);
     }
-    mm_test_clock_set(&clk, 1010);
+    mm_clock_init_at(&clk, 1700000000, 1010);
     snprintf(key, sizeof(key), "key:%08u", per_page);
     ck_assert_int_eq(store_full(key, val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL), MM_STORE_OK);
     stats_n = 0;
@@ -693,7 +693,7 @@ START_TEST(test_no_evict_nomem)
     /* Nothing was evicted: the first key is still there. */
     ck_assert_ptr_nonnull(get_val("key:00000000"));
     /* An expired item may still be reclaimed under -M. */
-    mm_test_clock_set(&clk, 1010);
+    mm_clock_init_at(&clk, 1700000000, 1010);
     ck_assert_int_eq(store_full("new", val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL), MM_STORE_OK);
     ck_assert_int_eq(store_full("new2", val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL),
                      MM_STORE_NOMEM);

@@ -15,7 +15,6 @@
 #include "mmem/store.h"
 #include "store/ht_int.h"
 #include "store/store_int.h"
-#include "store_testcore.h"
 
 #define NTHREADS 4
 #define NCOUNTERS 4
@@ -237,7 +236,7 @@ run(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys, un
     cfg.hashpower = hashpower;
     cfg.shard_bits = shard_bits;
     cfg.clock = &clk;
-    mm_test_clock_set(&clk, 100);
+    mm_clock_init_at(&clk, 1700000000, 100);
     st = mm_store_create(&cfg);
     ck_assert_ptr_nonnull(st);
     /* Counters live in their own slab class (short values), which the
