@@ -98,19 +98,12 @@ count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_result wh
 
 /* A too-long key in a get: memcached then throws away every reply of the
  * connection that has not been sent yet (earlier pipelined ones included)
- * and answers only the error; the counts already made stay. When nothing
- * of the builder has been written since it was last empty, a mark of the
- * empty builder is valid and drops the same replies. Otherwise part of a
- * reply is already on the wire, so only this get's own replies go. */
+ * and answers only the error; the counts already made stay. When part of
+ * a reply is already on the wire, only this get's own replies go. */
 static void
 drop_unsent(struct mm_out *out, const struct mm_out_mark *get_mark)
 {
-    if (out->written == 0 && out->ihead == 0 && out->rhead == 0) {
-        struct mm_out_mark empty;
-
-        memset(&empty, 0, sizeof(empty));
-        mm_out_rollback(out, &empty);
-    } else {
+    if (!mm_out_discard_unwritten(out)) {
         mm_out_rollback(out, get_mark);
     }
 }
