@@ -96,6 +96,25 @@ count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_result wh
     }
 }
 
+/* A too-long key in a get: memcached then throws away every reply of the
+ * connection that has not been sent yet (earlier pipelined ones included)
+ * and answers only the error; the counts already made stay. When nothing
+ * of the builder has been written since it was last empty, a mark of the
+ * empty builder is valid and drops the same replies. Otherwise part of a
+ * reply is already on the wire, so only this get's own replies go. */
+static void
+drop_unsent(struct mm_out *out, const struct mm_out_mark *get_mark)
+{
+    if (out->written == 0 && out->ihead == 0 && out->rhead == 0) {
+        struct mm_out_mark empty;
+
+        memset(&empty, 0, sizeof(empty));
+        mm_out_rollback(out, &empty);
+    } else {
+        mm_out_rollback(out, get_mark);
+    }
+}
+
 static void
 exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
@@ -112,9 +131,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         struct mm_item *it;
 
         if (key.len > MM_KEY_MAX_LENGTH) {
-            /* memcached drops the values already composed for this get and
-             * answers only the error; the counts already made stay. */
-            mm_out_rollback(out, &mark);
+            drop_unsent(out, &mark);
             MM_OUT_LIT(out, "CLIENT_ERROR bad command line format\r\n");
             return;
         }
