@@ -6,7 +6,7 @@
 # command line that mmem accepts.
 set -eu
 src=${MMEM_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-helper="$src/contrib/mmem-conf-args"
+helper="$src/scripts/service/mmem-conf-args"
 tmp=$(mktemp -d /tmp/mmem-conf-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -39,7 +39,7 @@ else
     echo "skip: no /etc/memcached.conf"
 fi
 
-expect "example mmem.conf" "$src/contrib/mmem.conf" "-m 64 -p 11211 -u nobody -l 127.0.0.1"
+expect "example mmem.conf" "$src/scripts/service/mmem.conf" "-m 64 -p 11211 -u nobody -l 127.0.0.1"
 expect "missing file: defaults" "$tmp/none.conf" "-l 127.0.0.1 -u nobody"
 grep -q 'not found' "$tmp/err" || {
     echo "FAIL: no warning for a missing file" >&2

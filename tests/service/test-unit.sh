@@ -1,12 +1,12 @@
 #!/bin/sh
-# Check contrib/systemd/mmem.service.in: it must say what the service needs
+# Check scripts/service/mmem.service.in: it must say what the service needs
 # (Type=notify, the helper and the configuration file, the hardening), and
 # "systemd-analyze verify" must accept it once its paths are filled in with
 # this build's. Exits 77 (skip) for the verify part when systemd-analyze is
 # not installed or cannot run here, after the static checks passed.
 set -eu
 src=${MMEM_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-unit_in="$src/contrib/systemd/mmem.service.in"
+unit_in="$src/scripts/service/mmem.service.in"
 fails=0
 
 need()
@@ -44,7 +44,7 @@ fi
 tmp=$(mktemp -d /tmp/mmem-unit-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 bindir=$(cd "$(dirname "$bin")" && pwd)
-sed -e "s|@bindir@|$bindir|g" -e "s|@pkglibexecdir@|$src/contrib|g" \
+sed -e "s|@bindir@|$bindir|g" -e "s|@pkglibexecdir@|$src/scripts/service|g" \
     -e "s|@sysconfdir@|$tmp|g" "$unit_in" >"$tmp/mmem.service"
 if grep -q '@[a-z]*@' "$tmp/mmem.service"; then
     echo "FAIL: unsubstituted @...@ left in the unit" >&2
