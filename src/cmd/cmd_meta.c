@@ -99,7 +99,8 @@ ttl_left(const struct mm_cmd_ctx *ctx, mm_reltime_t exp)
  * echo the request are written. cas is the one to report for 'c'. */
 static void
 out_flags(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
-          const struct mm_item *it, uint64_t cas, const char *allowed)
+          const struct mm_item *it, uint64_t cas, const char *allowed,
+          const struct mm_store_mget *mg)
 {
     const struct mm_req_meta *m = &req->meta;
     unsigned i;
@@ -148,22 +149,33 @@ out_flags(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out,
             }
             break;
         case 'l':
-            if (it != NULL) {
+            /* l and h describe the item as it was before this request. */
+            if (mg != NULL) {
                 mm_reltime_t now = mm_clock_now(ctx->env->clock);
-                mm_reltime_t at = mm_item_atime(it);
+                mm_reltime_t at = mg->atime_before;
 
                 out_u64(out, 'l', now > at ? now - at : 0);
             }
             break;
         case 'h':
-            /* The store keeps no "fetched before" bit readable from here;
-             * an item found by this request has at least been fetched now. */
-            if (it != NULL) {
-                MM_OUT_LIT(out, " h1");
+            if (mg != NULL) {
+                out_u64(out, 'h', mg->fetched_before ? 1 : 0);
             }
             break;
         default:
             break;
+        }
+    }
+    /* Recache state comes last, in memcached's order. */
+    if (mg != NULL) {
+        if (mg->token_sent) {
+            MM_OUT_LIT(out, " Z");
+        }
+        if (mg->stale) {
+            MM_OUT_LIT(out, " X");
+        }
+        if (mg->won) {
+            MM_OUT_LIT(out, " W");
         }
     }
 }
@@ -173,19 +185,26 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
     struct mm_span key = mm_meta_key(req);
     struct mm_store *st = ctx->env->store;
-    bool touch = has(req, 'T');
-    mm_reltime_t exp = touch ? mm_clock_exptime(ctx->env->clock, req->exptime) : 0;
+    const struct mm_clock *clk = ctx->env->clock;
     enum mm_store_get_result why = MM_STORE_GET_MISS;
+    struct mm_store_mget m;
     struct mm_item *it;
 
-    it = mm_store_get(st, key.p, key.len, mm_hash(key.p, key.len), touch, exp, &why);
+    memset(&m, 0, sizeof(m));
+    m.touch = has(req, 'T');
+    m.new_exp = m.touch ? mm_clock_exptime(clk, req->exptime) : 0;
+    m.vivify = has(req, 'N');
+    m.vivify_exp = m.vivify ? mm_clock_exptime(clk, req->meta.vivify) : 0;
+    m.recache = has(req, 'R');
+    m.recache_at = m.recache ? mm_clock_exptime(clk, req->meta.recache) : 0;
+    it = mm_store_mget(st, key.p, key.len, mm_hash(key.p, key.len), &m, &why);
     /* memcached counts a hit with T as a touch, any miss as a get miss. */
-    if (touch && it != NULL) {
+    if (m.touch && it != NULL && !m.created) {
         MM_STAT_INCR(ctx->stats, cmd_touch);
         MM_STAT_INCR(ctx->stats, touch_hits);
     } else {
         MM_STAT_INCR(ctx->stats, cmd_get);
-        if (it != NULL) {
+        if (it != NULL && !m.created) {
             MM_STAT_INCR(ctx->stats, get_hits);
         } else {
             MM_STAT_INCR(ctx->stats, get_misses);
@@ -199,7 +218,7 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         }
         if (!req->noreply) {
             MM_OUT_LIT(out, "EN");
-            out_flags(ctx, req, out, NULL, 0, "Ok");
+            out_flags(ctx, req, out, NULL, 0, "Ok", NULL);
             MM_OUT_LIT(out, "\r\n");
         }
         return;
@@ -208,7 +227,7 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         uint32_t vlen = mm_item_vlen(it);
 
         out_va(out, vlen);
-        out_flags(ctx, req, out, it, mm_item_cas(it), "Okcfstlh");
+        out_flags(ctx, req, out, it, mm_item_cas(it), "Okcfstlh", &m);
         MM_OUT_LIT(out, "\r\n");
         if (vlen > 0) {
             mm_out_ref(out, mm_item_cdata(it), vlen, it);
@@ -217,7 +236,7 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         MM_OUT_LIT(out, "\r\n");
     } else {
         MM_OUT_LIT(out, "HD");
-        out_flags(ctx, req, out, it, mm_item_cas(it), "Okcfstlh");
+        out_flags(ctx, req, out, it, mm_item_cas(it), "Okcfstlh", &m);
         MM_OUT_LIT(out, "\r\n");
     }
     if (it != NULL) {
@@ -229,8 +248,16 @@ static void
 exec_md(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
     struct mm_span key = mm_meta_key(req);
-    enum mm_store_rc rc =
-        mm_store_delete(ctx->env->store, key.p, key.len, mm_hash(key.p, key.len), req->cas);
+    mm_hash_t h = mm_hash(key.p, key.len);
+    enum mm_store_rc rc;
+
+    /* I keeps the item as stale data (T then sets its expiry). */
+    if (has(req, 'I')) {
+        rc = mm_store_invalidate(ctx->env->store, key.p, key.len, h, req->cas, has(req, 'T'),
+                                 mm_clock_exptime(ctx->env->clock, req->exptime));
+    } else {
+        rc = mm_store_delete(ctx->env->store, key.p, key.len, h, req->cas);
+    }
 
     if (rc == MM_STORE_OK) {
         MM_STAT_INCR(ctx->stats, delete_hits);
@@ -244,7 +271,7 @@ exec_md(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         MM_STAT_INCR(ctx->stats, delete_misses);
         MM_OUT_LIT(out, "NF");
     }
-    out_flags(ctx, req, out, NULL, 0, "Ok");
+    out_flags(ctx, req, out, NULL, 0, "Ok", NULL);
     MM_OUT_LIT(out, "\r\n");
 }
 
@@ -303,7 +330,7 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         if (has(req, 'N')) {
             if (!ma_vivify(ctx, req, &cas)) {
                 MM_OUT_LIT(out, "NS");
-                out_flags(ctx, req, out, NULL, 0, "Ok");
+                out_flags(ctx, req, out, NULL, 0, "Ok", NULL);
                 MM_OUT_LIT(out, "\r\n");
                 return;
             }
@@ -316,12 +343,12 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
             MM_STAT_INCR(ctx->stats, decr_misses);
         }
         MM_OUT_LIT(out, "NF");
-        out_flags(ctx, req, out, NULL, 0, "Ok");
+        out_flags(ctx, req, out, NULL, 0, "Ok", NULL);
         MM_OUT_LIT(out, "\r\n");
         return;
     case MM_STORE_EXISTS:
         MM_OUT_LIT(out, "EX");
-        out_flags(ctx, req, out, NULL, 0, "Ok");
+        out_flags(ctx, req, out, NULL, 0, "Ok", NULL);
         MM_OUT_LIT(out, "\r\n");
         return;
     case MM_STORE_NON_NUMERIC:
@@ -338,13 +365,13 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         size_t n = mm_u64toa(value, num);
 
         out_va(out, n);
-        out_flags(ctx, req, out, it, cas, "Oktc");
+        out_flags(ctx, req, out, it, cas, "Oktc", NULL);
         MM_OUT_LIT(out, "\r\n");
         mm_out_append(out, num, n);
         MM_OUT_LIT(out, "\r\n");
     } else {
         MM_OUT_LIT(out, "HD");
-        out_flags(ctx, req, out, it, cas, "Oktc");
+        out_flags(ctx, req, out, it, cas, "Oktc", NULL);
         MM_OUT_LIT(out, "\r\n");
     }
     if (it != NULL) {
@@ -433,7 +460,10 @@ ms_mode(const struct mm_req *req)
     case 'R':
         return MM_STORE_REPLACE;
     default:
-        return has(req, 'C') ? MM_STORE_CAS : MM_STORE_SET;
+        if (!has(req, 'C')) {
+            return MM_STORE_SET;
+        }
+        return has(req, 'I') ? MM_STORE_CAS_STALE : MM_STORE_CAS;
     }
 }
 
@@ -490,7 +520,7 @@ mm_cmd_meta_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct m
     /* The reply may name the key, and commit gives the item away. */
     memcpy(key, mm_item_key(it), nkey);
     rc = mm_store_commit(ctx->env->store, it, mode, req->cas, &cas);
-    if (mode == MM_STORE_CAS) {
+    if (mode == MM_STORE_CAS || mode == MM_STORE_CAS_STALE) {
         if (rc == MM_STORE_OK) {
             MM_STAT_INCR(ctx->stats, cas_hits);
         } else if (rc == MM_STORE_EXISTS) {
@@ -530,6 +560,6 @@ mm_cmd_meta_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct m
     echo.key.p = key;
     echo.key.len = nkey;
     echo.meta.binary_key = req->meta.binary_key;
-    out_flags(ctx, &echo, out, NULL, cas, "Okc");
+    out_flags(ctx, &echo, out, NULL, cas, "Okc", NULL);
     MM_OUT_LIT(out, "\r\n");
 }

@@ -74,6 +74,16 @@ static const struct mcase cases[] = {
     {"b_flag_order",
      "mg bm9rZXk= k O1 v s b\r\nmg nokey s O1 k\r\nmd bm9rZXk= b O1 k\r\n"
      "ma bm9rZXk= b k O1\r\nms bm9rZXk= 2 b O1 k c\r\nhi\r\nmg bm9rZXk= b k O2 v\r\n"},
+    {"stale_md_i", "ms k 2 F7\r\nhi\r\nmd k I T30\r\nmg k v c t\r\nmg k v c\r\nmg k v\r\n"
+                   "ms k 2\r\nnw\r\nmg k v\r\n"},
+    {"vivify", "mg v N30 v c t\r\nmg v N30 v c t\r\nmg v v\r\nmd v I\r\nmg v s\r\nmg v s\r\n"
+               "mg w N30 T60 t v\r\nmg w N0 k O5 q\r\n"},
+    {"recache", "ms r 2 T100\r\nhi\r\nmg r R200 v\r\nmg r R200 v\r\nmg r R50 v\r\n"
+                "ms n 2\r\nhi\r\nmg n R50 v\r\n"},
+    {"ms_stale", "ms k 2\r\nhi\r\nms k 2 C1 I\r\nyo\r\nmg k v\r\nms k 2 C999999 I\r\nzz\r\n"
+                 "ms k 2 C1\r\nzz\r\n"},
+    {"hit_before", "mg h h\r\nms h 2\r\nhi\r\nmg h h\r\nmg h h v\r\nmd h I q\r\nmd h I C1\r\n"
+                   "md nope I\r\n"},
     {"mn_extra", "mn foo bar\r\n"},
     {"classic_and_meta", "set k 5 0 2\r\nhi\r\nmg k v f\r\nms j 2 F3\r\nyo\r\nget j\r\n"
                          "incr n 1\r\nma n N0 J7 v\r\nincr n 1\r\ndelete j\r\nmg j v\r\n"},

@@ -257,6 +257,20 @@ static const struct xcase xcases[] = {
     X("ms cnt 2\r\n10\r\nme cnt\r\n", "HD\r\nME cnt exp=-1 la=0 cas=1 fetch=no cls=1 size=64\r\n"),
     X("set k 5 0 2\r\nhi\r\nmg k v f\r\nms j 2 F3\r\nyo\r\nget j\r\n",
       "STORED\r\nVA 2 f5\r\nhi\r\nHD\r\nVALUE j 3 2\r\nyo\r\nEND\r\n"),
+    X("ms k3 2 F7\r\nhi\r\nmd k3 I T30\r\nmg k3 v c t\r\nmg k3 v c\r\nmg k3 v\r\nms k3 "
+      "2\r\nnw\r\nmg k3 v\r\n",
+      "HD\r\nHD\r\nVA 2 c2 t30 X W\r\nhi\r\nVA 2 c2 Z X\r\nhi\r\nVA 2 Z X\r\nhi\r\nHD\r\nVA "
+      "2\r\nnw\r\n"),
+    X("mg k4 N30 v c t\r\nmg k4 N30 v c t\r\nmg k4 v\r\nmd k4 I\r\nmg k4 s\r\nmg k4 s\r\n",
+      "VA 0 c1 t30 W\r\n\r\nVA 0 c1 t30 Z\r\n\r\nVA 0 Z\r\n\r\nHD\r\nHD s0 X W\r\nHD s0 Z X\r\n"),
+    X("ms k5 2 T100\r\nhi\r\nmg k5 R200 v\r\nmg k5 R200 v\r\nmg k5 R50 v\r\n",
+      "HD\r\nVA 2 W\r\nhi\r\nVA 2 Z\r\nhi\r\nVA 2 Z\r\nhi\r\n"),
+    X("ms k7 2\r\nhi\r\nms k7 2\r\nhi\r\nms k7 2 C1 I\r\nyo\r\nmg k7 v c\r\nms k7 2 C999 "
+      "I\r\nzz\r\n",
+      "HD\r\nHD\r\nHD\r\nVA 2 c3 X W\r\nyo\r\nEX\r\n"),
+    X("mg k8 h l\r\nms k8 2\r\nhi\r\nmg k8 h\r\nmg k8 h\r\nmd k8 I q\r\nmd k8 I C1\r\nmd k9 "
+      "I\r\n",
+      "EN\r\nHD\r\nHD h0\r\nHD h1\r\nEX\r\nNF\r\n"),
     X("mg\r\nmd\r\nma\r\nms\r\nmz k\r\n", "ERROR\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\n"),
 };
 
