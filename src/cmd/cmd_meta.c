@@ -452,19 +452,26 @@ ms_mode(const struct mm_req *req)
 {
     switch (req->meta.mode) {
     case 'E':
+        /* add ignores C, as memcached */
         return MM_STORE_ADD;
     case 'A':
+        /* append/prepend check a given C themselves (cas_in) */
         return MM_STORE_APPEND;
     case 'P':
         return MM_STORE_PREPEND;
     case 'R':
-        return MM_STORE_REPLACE;
+        /* memcached turns replace and set into cas when C is given */
+        if (!has(req, 'C')) {
+            return MM_STORE_REPLACE;
+        }
+        break;
     default:
         if (!has(req, 'C')) {
             return MM_STORE_SET;
         }
-        return has(req, 'I') ? MM_STORE_CAS_STALE : MM_STORE_CAS;
+        break;
     }
+    return has(req, 'I') ? MM_STORE_CAS_STALE : MM_STORE_CAS;
 }
 
 enum mm_cmd_rc

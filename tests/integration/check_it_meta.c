@@ -56,6 +56,9 @@ static const struct mcase cases[] = {
                  "ms n 2 ME\r\nee\r\nmg n v\r\nms k 2 MS\r\nss\r\nmg k v\r\n"},
     {"ms_bad_mode", "ms k 2 MX\r\nxx\r\nms k 2 Ms\r\nxx\r\nms k 2 MEE\r\nxx\r\n"},
     {"ms_cas", "ms k 2 c C99\r\nhi\r\nms k 2\r\nhi\r\nms k 2 C1 c\r\nhi\r\n"},
+    {"ms_modes_cas", "ms k 2\r\nhi\r\nms k 2 MA C99\r\nxx\r\nms k 2 MP C99\r\nxx\r\n"
+                     "ms k 2 MR C99\r\nxx\r\nms k 2 ME C99\r\nxx\r\nms j 2 ME C99\r\nxx\r\n"
+                     "ms z 2 MR C99\r\nxx\r\nmg k v\r\nmg j v\r\n"},
     {"ms_bad_chunk", "ms k 3\r\nabcde\r\nmg k\r\n"},
     {"ms_opaque_empty", "ms k 2 O\r\nhi\r\n"},
     {"ms_long_key", "ms " K250 "k 2\r\nhi\r\n"},
