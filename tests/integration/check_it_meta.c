@@ -295,6 +295,45 @@ START_TEST(test_lit_byte_at_a_time)
 }
 END_TEST
 
+/* Stale-while-revalidate end to end, with two clients: after an
+ * invalidation the first reader wins the right to recache (W) and sees the
+ * value marked stale (X); a second reader gets the stale value too, told that
+ * a winner exists (Z) and without W; the winner's recache with the CAS it was
+ * given succeeds, and then both see the fresh value with no flags. */
+START_TEST(test_lit_stale_while_revalidate)
+{
+    struct mm_tclient a, b;
+    unsigned long long cas = 0;
+    char req[64];
+    char *line;
+
+    ck_assert(mm_tclient_connect(&a, lit_srv.host, lit_srv.port) == 0);
+    ck_assert(mm_tclient_connect(&b, lit_srv.host, lit_srv.port) == 0);
+    mm_tclient_set_timeout(&a, 3000);
+    mm_tclient_set_timeout(&b, 3000);
+    ck_assert(mm_tclient_cmd(&a, "ms swr 2 T60\r\nv1\r\n", "HD\r\n"));
+    ck_assert(mm_tclient_cmd(&a, "md swr I T30\r\n", "HD\r\n"));
+
+    ck_assert(mm_tclient_sendstr(&a, "mg swr v c t\r\n") == 0);
+    line = mm_tclient_read_line(&a);
+    ck_assert_ptr_nonnull(line);
+    ck_assert_msg(sscanf(line, "VA 2 c%llu t30 X W\r\n", &cas) == 1 && strstr(line, " X W\r\n"),
+                  "winner saw: %s", line);
+    free(line);
+    ck_assert(mm_tclient_expect(&a, "v1\r\n"));
+
+    snprintf(req, sizeof(req), "VA 2 c%llu t30 Z X\r\nv1\r\n", cas);
+    ck_assert(mm_tclient_cmd(&b, "mg swr v c t\r\n", req));
+
+    snprintf(req, sizeof(req), "ms swr 2 C%llu T60\r\nv2\r\n", cas);
+    ck_assert(mm_tclient_cmd(&a, req, "HD\r\n"));
+    ck_assert(mm_tclient_cmd(&b, "mg swr v\r\n", "VA 2\r\nv2\r\n"));
+    ck_assert(mm_tclient_cmd(&a, "mg swr v\r\n", "VA 2\r\nv2\r\n"));
+    mm_tclient_close(&a);
+    mm_tclient_close(&b);
+}
+END_TEST
+
 static Suite *
 meta_suite(bool with_diff)
 {
@@ -313,6 +352,7 @@ meta_suite(bool with_diff)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_lit_set_get);
     tcase_add_test(tc, test_lit_byte_at_a_time);
+    tcase_add_test(tc, test_lit_stale_while_revalidate);
     suite_add_tcase(s, tc);
     return s;
 }
