@@ -16,6 +16,7 @@
 #                15000 works where the fd limit allows it)
 #   --items N    items for the memory-per-item test (500000; quick: 50000)
 #   --out DIR    results directory (_build/bench-results)
+#   --memory-only  skip the load runs; only the memory tests
 #
 # Environment: MMEM_BENCH_BIN (an mmem binary; default: build _build/bench),
 # MEMCACHED_BIN (/usr/bin/memcached), MMEM_BENCH_PORT (23010; uses 4 ports).
@@ -24,6 +25,7 @@ set -eu
 src=$(mm_srcdir)
 
 quick=no
+memory_only=no
 secs=""
 rounds=""
 threads=2
@@ -40,7 +42,8 @@ while [ $# -gt 0 ]; do
     --idle) idle=$2; shift ;;
     --items) items=$2; shift ;;
     --out) out=$2; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    --memory-only) memory_only=yes ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     *) mm_die "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -174,72 +177,74 @@ set50|-k 10000 -v 32|-c 20 -r 50 -v 32 -k 10000
 pipe32|-k 10000 -v 32|-c 4 -d 32 -r 90 -v 32 -k 10000
 conns1000|-k 10000 -v 32|-c 1000 -S 4 -r 90 -v 32 -k 10000"
 
-mm_say "starting mmem and memcached (-t $threads -m $mem -c $conns_max)"
-server_start mmem "$port_base"
-server_start memcached "$((port_base + 1))"
-printf '# workload server round rps p50_us p99_us p999_us cpu_s_per_Mreq errors\n' >>"$results"
+if [ $memory_only = no ]; then
+    mm_say "starting mmem and memcached (-t $threads -m $mem -c $conns_max)"
+    server_start mmem "$port_base"
+    server_start memcached "$((port_base + 1))"
+    printf '# workload server round rps p50_us p99_us p999_us cpu_s_per_Mreq errors\n' >>"$results"
 
-run_one()
-{
-    local name fillargs loadargs server port round c0 c1 line req cpu
-    name=$1
-    fillargs=$2
-    loadargs=$3
-    server=$4
-    port=$5
-    round=$6
-    # shellcheck disable=SC2086 # argument lists
-    "$load" -p "$port" -w fill -c 4 -d 32 -t 60 $fillargs >/dev/null
-    c0=$(server_cpu "$port")
-    # shellcheck disable=SC2086
-    line=$("$load" -p "$port" -t "$secs" -n 50000000 -e "$round" -l "$name" $loadargs)
-    c1=$(server_cpu "$port")
-    req=$(field "$line" requests)
-    cpu=$(awk -v a="$c0" -v b="$c1" -v n="$req" 'BEGIN { if (n > 0) printf "%.3f", (b - a) / n * 1e6; else print "nan" }')
-    printf '%s %s %s %s %s %s %s %s %s\n' "$name" "$server" "$round" "$(field "$line" rps)" \
-        "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$(field "$line" p999_us)" "$cpu" \
-        "$(field "$line" errors)" >>"$results"
-    printf '  %-10s %-9s round %s: %s req/s, p99 %s us, %s cpu-s/Mreq\n' "$name" "$server" "$round" \
-        "$(field "$line" rps)" "$(field "$line" p99_us)" "$cpu" >&2
-}
+    run_one()
+    {
+        local name fillargs loadargs server port round c0 c1 line req cpu
+        name=$1
+        fillargs=$2
+        loadargs=$3
+        server=$4
+        port=$5
+        round=$6
+        # shellcheck disable=SC2086 # argument lists
+        "$load" -p "$port" -w fill -c 4 -d 32 -t 60 $fillargs >/dev/null
+        c0=$(server_cpu "$port")
+        # shellcheck disable=SC2086
+        line=$("$load" -p "$port" -t "$secs" -n 50000000 -e "$round" -l "$name" $loadargs)
+        c1=$(server_cpu "$port")
+        req=$(field "$line" requests)
+        cpu=$(awk -v a="$c0" -v b="$c1" -v n="$req" 'BEGIN { if (n > 0) printf "%.3f", (b - a) / n * 1e6; else print "nan" }')
+        printf '%s %s %s %s %s %s %s %s %s\n' "$name" "$server" "$round" "$(field "$line" rps)" \
+            "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$(field "$line" p999_us)" "$cpu" \
+            "$(field "$line" errors)" >>"$results"
+        printf '  %-10s %-9s round %s: %s req/s, p99 %s us, %s cpu-s/Mreq\n' "$name" "$server" "$round" \
+            "$(field "$line" rps)" "$(field "$line" p99_us)" "$cpu" >&2
+    }
 
-printf '%s\n' "$workloads" | while IFS='|' read -r name fillargs loadargs; do
-    mm_say "workload $name: $loadargs"
-    r=1
-    while [ "$r" -le "$rounds" ]; do
-        run_one "$name" "$fillargs" "$loadargs" mmem "$port_base" "$r" </dev/null
-        run_one "$name" "$fillargs" "$loadargs" memcached "$((port_base + 1))" "$r" </dev/null
-        r=$((r + 1))
-    done
-done
-
-# memcaslap (libmemcached-tools): a second, independent client for the
-# 90/10 mix; it reports only throughput.
-if [ $quick = yes ]; then
-    mm_say "memcaslap skipped in --quick mode"
-elif command -v memcaslap >/dev/null 2>&1; then
-    mm_say "memcaslap 90/10 get/set"
-    r=1
-    while [ "$r" -le "$rounds" ]; do
-        for s in mmem memcached; do
-            if [ $s = mmem ]; then p=$port_base; else p=$((port_base + 1)); fi
-            c0=$(server_cpu "$p")
-            tps=$(timeout $((secs + 30)) memcaslap -s "127.0.0.1:$p" -t "${secs}s" -c 16 -T 1 -X 32 2>&1 |
-                awk '/^Run time:/ { for (i = 1; i <= NF; i++) if ($i == "TPS:") print $(i + 1) }')
-            c1=$(server_cpu "$p")
-            cpu=$(awk -v a="$c0" -v b="$c1" -v t="$tps" -v s="$secs" 'BEGIN { n = t * s; if (n > 0) printf "%.3f", (b - a) / n * 1e6; else print "nan" }')
-            printf 'memcaslap %s %s %s - - - %s 0\n' "$s" "$r" "${tps:-0}" "$cpu" >>"$results"
-            printf '  %-10s %-9s round %s: %s req/s, %s cpu-s/Mreq\n' memcaslap "$s" "$r" "${tps:-0}" "$cpu" >&2
+    printf '%s\n' "$workloads" | while IFS='|' read -r name fillargs loadargs; do
+        mm_say "workload $name: $loadargs"
+        r=1
+        while [ "$r" -le "$rounds" ]; do
+            run_one "$name" "$fillargs" "$loadargs" mmem "$port_base" "$r" </dev/null
+            run_one "$name" "$fillargs" "$loadargs" memcached "$((port_base + 1))" "$r" </dev/null
+            r=$((r + 1))
         done
-        r=$((r + 1))
     done
+
+    # memcaslap (libmemcached-tools): a second, independent client for the
+    # 90/10 mix; it reports only throughput.
+    if [ $quick = yes ]; then
+        mm_say "memcaslap skipped in --quick mode"
+    elif command -v memcaslap >/dev/null 2>&1; then
+        mm_say "memcaslap 90/10 get/set"
+        r=1
+        while [ "$r" -le "$rounds" ]; do
+            for s in mmem memcached; do
+                if [ $s = mmem ]; then p=$port_base; else p=$((port_base + 1)); fi
+                c0=$(server_cpu "$p")
+                tps=$(timeout $((secs + 30)) memcaslap -s "127.0.0.1:$p" -t "${secs}s" -c 16 -T 1 -X 32 2>&1 |
+                    awk '/^Run time:/ { for (i = 1; i <= NF; i++) if ($i == "TPS:") print $(i + 1) }')
+                c1=$(server_cpu "$p")
+                cpu=$(awk -v a="$c0" -v b="$c1" -v t="$tps" -v s="$secs" 'BEGIN { n = t * s; if (n > 0) printf "%.3f", (b - a) / n * 1e6; else print "nan" }')
+                printf 'memcaslap %s %s %s - - - %s 0\n' "$s" "$r" "${tps:-0}" "$cpu" >>"$results"
+                printf '  %-10s %-9s round %s: %s req/s, %s cpu-s/Mreq\n' memcaslap "$s" "$r" "${tps:-0}" "$cpu" >&2
+            done
+            r=$((r + 1))
+        done
+    fi
+    if command -v memtier_benchmark >/dev/null 2>&1; then
+        mm_say "memtier_benchmark is installed but not wired in yet; skipped"
+    else
+        mm_say "memtier_benchmark not installed; skipped"
+    fi
+    cleanup
 fi
-if command -v memtier_benchmark >/dev/null 2>&1; then
-    mm_say "memtier_benchmark is installed but not wired in yet; skipped"
-else
-    mm_say "memtier_benchmark not installed; skipped"
-fi
-cleanup
 
 # --- memory per item ----------------------------------------------------------
 mem_items()
@@ -359,7 +364,9 @@ if command -v gnuplot >/dev/null 2>&1; then
           if (!($1 in seen)) { seen[$1] = 1; order[++nw] = $1 } }
         END { for (i = 1; i <= nw; i++) printf "%s %.0f %.0f\n", order[i], s[order[i] " mmem"] / n[order[i] " mmem"], s[order[i] " memcached"] / n[order[i] " memcached"] }' \
         "$results" >"$out/rps.dat"
-    gnuplot <<EOF || mm_say "gnuplot failed; no chart"
+    rm -f "$out/rps.png"
+    if [ -s "$out/rps.dat" ]; then
+        gnuplot <<EOF >/dev/null 2>&1 || true
 set terminal png size 900,500
 set output '$out/rps.png'
 set title 'requests/s on loopback (-t $threads)'
@@ -371,6 +378,11 @@ set yrange [0:*]
 set xtics rotate by -30
 plot '$out/rps.dat' using 2:xtic(1) title 'mmem', '' using 3 title 'memcached'
 EOF
-    [ -f "$out/rps.png" ] && mm_say "chart: $out/rps.png"
+    fi
+    if [ -s "$out/rps.png" ]; then
+        mm_say "chart: $out/rps.png"
+    else
+        mm_say "no chart (no load runs, or gnuplot failed)"
+    fi
 fi
 mm_say "raw results: $results"
