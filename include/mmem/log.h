@@ -18,8 +18,7 @@ void mm_log_set_level(int level);
 int mm_log_get_level(void);
 
 /* Print one line (a newline is appended) if level <= the current level. */
-void mm_log(enum mm_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void mm_log(enum mm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define mm_log_error(...) mm_log(MM_LOG_ERROR, __VA_ARGS__)
 #define mm_log_warn(...) mm_log(MM_LOG_WARN, __VA_ARGS__)

@@ -74,6 +74,10 @@ struct mm_out_mark {
 };
 void mm_out_mark(const struct mm_out *o, struct mm_out_mark *m);
 void mm_out_rollback(struct mm_out *o, const struct mm_out_mark *m);
+/* Drop everything appended so far, provided no byte of it has been written
+ * since the builder was last empty; returns false (and changes nothing)
+ * otherwise, because part of a reply is already on the wire. */
+bool mm_out_discard_unwritten(struct mm_out *o);
 
 static inline size_t
 mm_out_pending(const struct mm_out *o)

@@ -10,38 +10,38 @@
  * defined behaviour (and TSan-clean).
  *
  * The list uses memcached's stat names where memcached has one. */
-#define MM_STATS_THREAD_FIELDS(X) \
-    X(cmd_get)                    \
-    X(get_hits)                   \
-    X(get_misses)                 \
-    X(get_expired)                \
-    X(get_flushed)                \
-    X(cmd_set)                    \
-    X(cmd_touch)                  \
-    X(touch_hits)                 \
-    X(touch_misses)               \
-    X(cmd_flush)                  \
-    X(delete_hits)                \
-    X(delete_misses)              \
-    X(incr_hits)                  \
-    X(incr_misses)                \
-    X(decr_hits)                  \
-    X(decr_misses)                \
-    X(cas_hits)                   \
-    X(cas_misses)                 \
-    X(cas_badval)                 \
-    X(cmd_meta)                   \
-    X(auth_cmds)                  \
-    X(auth_errors)                \
-    X(bytes_read)                 \
-    X(bytes_written)              \
-    X(conn_yields)                \
-    X(total_connections)          \
-    X(rejected_connections)       \
-    X(connection_structures)      \
-    X(curr_connections)           \
-    X(idle_kicks)                 \
-    X(response_obj_oom)           \
+#define MM_STATS_THREAD_FIELDS(X)                                                                  \
+    X(cmd_get)                                                                                     \
+    X(get_hits)                                                                                    \
+    X(get_misses)                                                                                  \
+    X(get_expired)                                                                                 \
+    X(get_flushed)                                                                                 \
+    X(cmd_set)                                                                                     \
+    X(cmd_touch)                                                                                   \
+    X(touch_hits)                                                                                  \
+    X(touch_misses)                                                                                \
+    X(cmd_flush)                                                                                   \
+    X(delete_hits)                                                                                 \
+    X(delete_misses)                                                                               \
+    X(incr_hits)                                                                                   \
+    X(incr_misses)                                                                                 \
+    X(decr_hits)                                                                                   \
+    X(decr_misses)                                                                                 \
+    X(cas_hits)                                                                                    \
+    X(cas_misses)                                                                                  \
+    X(cas_badval)                                                                                  \
+    X(cmd_meta)                                                                                    \
+    X(auth_cmds)                                                                                   \
+    X(auth_errors)                                                                                 \
+    X(bytes_read)                                                                                  \
+    X(bytes_written)                                                                               \
+    X(conn_yields)                                                                                 \
+    X(total_connections)                                                                           \
+    X(rejected_connections)                                                                        \
+    X(connection_structures)                                                                       \
+    X(curr_connections)                                                                            \
+    X(idle_kicks)                                                                                  \
+    X(response_obj_oom)                                                                            \
     X(read_buf_oom)
 
 struct mm_stats {
@@ -50,7 +50,7 @@ struct mm_stats {
 #undef MM_STATS_X_FIELD
 };
 
-#define MM_STAT_ADD(st, field, n) \
+#define MM_STAT_ADD(st, field, n)                                                                  \
     __atomic_store_n(&(st)->field, (st)->field + (uint64_t)(n), __ATOMIC_RELAXED)
 #define MM_STAT_INCR(st, field) MM_STAT_ADD(st, field, 1)
 

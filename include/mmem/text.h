@@ -99,7 +99,4 @@ void mm_text_error(struct mm_out *o, enum mm_req_err err, bool noreply);
  * own arguments (stats cachedump). */
 bool mm_text_scan_u32(struct mm_span tok, uint32_t *out);
 
-/* Write v in decimal (no NUL); returns the length. buf holds >= 20 bytes. */
-size_t mm_text_u64toa(uint64_t v, char *buf);
-
 #endif

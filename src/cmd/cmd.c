@@ -96,6 +96,18 @@ count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_result wh
     }
 }
 
+/* A too-long key in a get: memcached then throws away every reply of the
+ * connection that has not been sent yet (earlier pipelined ones included)
+ * and answers only the error; the counts already made stay. When part of
+ * a reply is already on the wire, only this get's own replies go. */
+static void
+drop_unsent(struct mm_out *out, const struct mm_out_mark *get_mark)
+{
+    if (!mm_out_discard_unwritten(out)) {
+        mm_out_rollback(out, get_mark);
+    }
+}
+
 static void
 exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
@@ -112,9 +124,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         struct mm_item *it;
 
         if (key.len > MM_KEY_MAX_LENGTH) {
-            /* memcached drops the values already composed for this get and
-             * answers only the error; the counts already made stay. */
-            mm_out_rollback(out, &mark);
+            drop_unsent(out, &mark);
             MM_OUT_LIT(out, "CLIENT_ERROR bad command line format\r\n");
             return;
         }

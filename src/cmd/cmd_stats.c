@@ -14,6 +14,7 @@
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/store.h"
+#include "mmem/scan.h"
 #include "mmem/text.h"
 
 #include <inttypes.h>
@@ -33,7 +34,7 @@ stat_u64(struct mm_out *out, const char *name, uint64_t v)
 {
     char buf[24];
 
-    buf[mm_text_u64toa(v, buf)] = '\0';
+    buf[mm_u64toa(v, buf)] = '\0';
     mm_text_stat(out, name, buf);
 }
 

@@ -323,3 +323,17 @@ mm_out_consume(struct mm_out *o, size_t n)
         o->rhead = 0;
     }
 }
+
+bool
+mm_out_discard_unwritten(struct mm_out *o)
+{
+    struct mm_out_mark empty;
+
+    if (o->written != 0 || o->ihead != 0 || o->rhead != 0) {
+        return false;
+    }
+    /* A mark taken on the empty builder is all zeroes. */
+    memset(&empty, 0, sizeof(empty));
+    mm_out_rollback(o, &empty);
+    return true;
+}

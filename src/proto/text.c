@@ -557,23 +557,6 @@ mm_text_err_str(enum mm_req_err err, size_t *len)
     return s;
 }
 
-size_t
-mm_text_u64toa(uint64_t v, char *buf)
-{
-    char tmp[20];
-    size_t n = 0;
-    size_t i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (i = 0; i < n; i++) {
-        buf[i] = tmp[n - 1 - i];
-    }
-    return n;
-}
-
 bool
 mm_text_scan_u32(struct mm_span tok, uint32_t *out)
 {

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "mmem/out.h"
+#include "mmem/scan.h"
 #include "mmem/text.h"
 
 #include <string.h>
@@ -32,12 +33,12 @@ mm_text_value_header(struct mm_out *o, const char *key, size_t nkey, uint32_t fl
     memcpy(p, key, nkey);
     p += nkey;
     *p++ = ' ';
-    p += mm_text_u64toa(flags, p);
+    p += mm_u64toa(flags, p);
     *p++ = ' ';
-    p += mm_text_u64toa(vlen, p);
+    p += mm_u64toa(vlen, p);
     if (with_cas) {
         *p++ = ' ';
-        p += mm_text_u64toa(cas, p);
+        p += mm_u64toa(cas, p);
     }
     *p++ = '\r';
     *p++ = '\n';
@@ -48,7 +49,7 @@ void
 mm_text_number(struct mm_out *o, uint64_t n)
 {
     char buf[24];
-    size_t len = mm_text_u64toa(n, buf);
+    size_t len = mm_u64toa(n, buf);
 
     buf[len++] = '\r';
     buf[len++] = '\n';

@@ -100,6 +100,7 @@ teardown(void)
 static char reply[1 << 22];
 static size_t reply_len;
 static bool closed;
+static bool batch;
 
 /* Move everything pending in the builder into reply[]. */
 static void
@@ -176,8 +177,11 @@ feed(const char *in, size_t len)
         }
         /* Write after every request, so no reply still holds an item when
          * the next request runs (memcached's replies below were captured
-         * that way: its in-place incr/decr depends on it). */
-        drain();
+         * that way: its in-place incr/decr depends on it). Batch mode
+         * writes only at the end, as a connection does for one read. */
+        if (!batch) {
+            drain();
+        }
     }
     drain();
     reply[reply_len] = '\0';
@@ -188,6 +192,16 @@ static void
 feed_str(const char *s)
 {
     feed(s, strlen(s));
+}
+
+/* Like feed(), but replies stay in the builder until the whole input has
+ * been processed. */
+static void
+feed_batch(const char *in, size_t len)
+{
+    batch = true;
+    feed(in, len);
+    batch = false;
 }
 
 #define EXPECT(in, want)                                                                           \
@@ -350,6 +364,11 @@ static const struct xcase xcases[] = {
     X("cache_memlimit 100 noreply\r\n", ""),
     X("cache_memlimit 64 x\r\n", "OK\r\n"),
     X("misbehave\r\n", "ERROR\r\n"),
+    X("mn\r\n", "MN\r\n"),
+    X("mn x y\r\n", "MN\r\n"),
+    X("mn q\r\n", "MN\r\n"),
+    X("mn noreply\r\n", "MN\r\n"),
+    X("mx\r\n", "ERROR\r\n"),
     X("stats reset\r\n", "RESET\r\n"),
     X("stats reset x\r\n", "RESET\r\n"),
     X("stats detail\r\n", "CLIENT_ERROR usage: stats detail on|off|dump\r\n"),
@@ -480,6 +499,16 @@ START_TEST(test_get_long_key)
     ck_assert_str_eq(reply, "CLIENT_ERROR bad command line format\r\n");
     ck_assert_uint_eq(wstats.get_hits, 1);
     ck_assert_uint_eq(wstats.cmd_get, 1);
+    /* unsent replies of earlier requests go too, as in memcached */
+    snprintf(in, sizeof(in), "get a\r\nset b 0 0 1\r\nb\r\nget b %s\r\nget b\r\n", k251);
+    feed_batch(in, strlen(in));
+    ck_assert_str_eq(reply, "CLIENT_ERROR bad command line format\r\nVALUE b 0 1\r\nb\r\nEND\r\n");
+    /* once part of the output is on the wire, only this get's replies go */
+    MM_OUT_LIT(&out, "PENDING\r\n");
+    mm_out_consume(&out, 3);
+    snprintf(in, sizeof(in), "get a %s\r\n", k251);
+    feed_str(in);
+    ck_assert_str_eq(reply, "DING\r\nCLIENT_ERROR bad command line format\r\n");
     snprintf(in, sizeof(in), "get %s\r\n", k251);
     feed_str(in);
     ck_assert_str_eq(reply, "CLIENT_ERROR bad command line format\r\n");

@@ -511,6 +511,32 @@ START_TEST(test_rollback_after_partial)
 }
 END_TEST
 
+START_TEST(test_discard_unwritten)
+{
+    struct mm_out o;
+    struct refs r;
+    struct iovec *iov;
+
+    memset(&r, 0, sizeof(r));
+    mm_out_init(&o, on_release, &r);
+    mm_out_append(&o, "STORED\r\n", 8);
+    r.end[r.ntaken] = 0; /* discarded: released without being written */
+    mm_out_ref(&o, item_mem, 4, (void *)(intptr_t)r.ntaken++);
+    ck_assert(mm_out_discard_unwritten(&o));
+    ck_assert_int_eq(r.nreleased, 1);
+    ck_assert_uint_eq(mm_out_pending(&o), 0);
+    assert_idle(&o);
+
+    /* Once part of the stream has been written, nothing is discarded. */
+    mm_out_append(&o, "abcdef", 6);
+    ck_assert_int_eq(mm_out_iov(&o, &iov, 16), 1);
+    mm_out_consume(&o, 2);
+    ck_assert(!mm_out_discard_unwritten(&o));
+    ck_assert_uint_eq(mm_out_pending(&o), 4);
+    mm_out_fini(&o);
+}
+END_TEST
+
 START_TEST(test_fini_releases)
 {
     struct mm_out o;
@@ -597,6 +623,7 @@ out_suite(void)
     tcase_add_test(tc, test_rollback);
     tcase_add_test(tc, test_rollback_to_empty);
     tcase_add_test(tc, test_rollback_after_partial);
+    tcase_add_test(tc, test_discard_unwritten);
     tcase_add_test(tc, test_fini_releases);
     tcase_add_test(tc, test_backlog);
     tcase_set_timeout(tc, 60);

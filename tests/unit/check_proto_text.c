@@ -43,6 +43,8 @@ static const struct pcase cases[] = {
     {L("getx a\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
     {L("versionx\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
     {L("misbehave\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
+    {L("mn x y noreply\r\n"), MM_TEXT_OK, MM_REQ_MN, 0, false},
+    {L("mg a v\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
     {L("mx HTTP/1.1\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
     {L("tx HTTP/1.1\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
     {L("x HTTP/1.1\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
