@@ -449,6 +449,11 @@ load_start_phase(struct load *ld)
     struct timeval tv;
     unsigned i;
 
+    if (ld->connected == 0) {
+        fprintf(stderr, "mmem-load: no connection to %s:%d\n", ld->o.host, ld->o.port);
+        load_finish(ld);
+        return;
+    }
     if (ld->o.workload == LOAD_HOLD) {
         printf("connected %u failed %u\n", ld->connected, ld->failed);
         fflush(stdout);
