@@ -33,14 +33,14 @@ command -v nc >/dev/null 2>&1 || mm_die "nc (netcat) is needed"
 build="$src/_build/bench"
 if [ -n "${MMEM_BENCH_BIN:-}" ]; then
     mmem=$MMEM_BENCH_BIN
-    load=${MMEM_LOAD_BIN:-$(dirname "$mmem")/../tools/mmem-load}
+    load=${MMEM_LOAD_BIN:-$(dirname "$mmem")/../scripts/load/mmem-load}
 else
     mm_require_clean_srcdir "$src"
     mm_bootstrap "$src"
     mm_configure "$src" "$build"
-    make -C "$build" -j"$(mm_jobs)" src/mmem tools/mmem-load >/dev/null
+    make -C "$build" -j"$(mm_jobs)" src/mmem scripts/load/mmem-load >/dev/null
     mmem="$build/src/mmem"
-    load="$build/tools/mmem-load"
+    load="$build/scripts/load/mmem-load"
 fi
 memcached=${MEMCACHED_BIN:-/usr/bin/memcached}
 [ -x "$mmem" ] || mm_die "no mmem binary at $mmem"
