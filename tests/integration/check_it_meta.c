@@ -87,7 +87,8 @@ static const struct mcase cases[] = {
                  "ms k 2 C1\r\nzz\r\n"},
     {"hit_before", "mg h h\r\nms h 2\r\nhi\r\nmg h h\r\nmg h h v\r\nmd h I q\r\nmd h I C1\r\n"
                    "md nope I\r\n"},
-    {"mn_extra", "mn foo bar\r\n"},
+    /* "mn foo bar" is a literal test: the harness reads up to the first
+     * MN, so a case whose own reply is MN cannot be compared here. */
     {"classic_and_meta", "set k 5 0 2\r\nhi\r\nmg k v f\r\nms j 2 F3\r\nyo\r\nget j\r\n"
                          "incr n 1\r\nma n N0 J7 v\r\nincr n 1\r\ndelete j\r\nmg j v\r\n"},
 };
@@ -272,6 +273,7 @@ START_TEST(test_lit_set_get)
     ck_assert(mm_tclient_cmd(&c, "ms lk 5 F3 T0 O7 k\r\nhello\r\n", "HD O7 klk\r\n"));
     ck_assert(mm_tclient_cmd(&c, "mg lk v f s O8\r\n", "VA 5 f3 s5 O8\r\nhello\r\n"));
     ck_assert(mm_tclient_cmd(&c, "mg lk2 v q\r\nmn\r\n", "MN\r\n"));
+    ck_assert(mm_tclient_cmd(&c, "mn foo bar\r\n", "MN\r\n"));
     ck_assert(mm_tclient_cmd(&c, "md lk q\r\nmd lk\r\n", "NF\r\n"));
     ck_assert(mm_tclient_cmd(&c, "ma lc N0 J41 v\r\nma lc v\r\n", "VA 2\r\n41\r\nVA 2\r\n42\r\n"));
     mm_tclient_close(&c);
