@@ -600,6 +600,77 @@ START_TEST(test_never_reads)
 }
 END_TEST
 
+/* Many clients that never read, each answered with small copied replies
+ * (errors) rather than item references. Each may hold up to the 4 MiB
+ * backlog cap (doc/threads.md); the total must stay within that per
+ * connection, whatever they send. */
+#define NONREADERS 16
+#define NONREADER_CAP_MB 6
+
+START_TEST(test_many_never_read)
+{
+    struct mm_tclient good;
+    int fds[NONREADERS];
+    char *chunk = malloc(65536);
+    size_t clen = 65536 / 7 * 7;
+    double end;
+    long base;
+    long grown;
+    int i;
+
+    ck_assert_ptr_nonnull(chunk);
+    for (i = 0; (size_t)i < clen; i += 7) {
+        memcpy(chunk + i, "bogus\r\n", 7);
+    }
+    start_target(NULL);
+    good_connect(&good);
+    good_check(&good);
+    base = mm_tserver_rss_kb(srv.pid);
+    end = now_ms() + 15000;
+    for (i = 0; i < NONREADERS; i++) {
+        size_t sent = 0;
+        int stalls = 0;
+
+        fds[i] = raw_connect();
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        /* Until the server stops reading (200 ms without progress), 64 MB,
+         * or the time budget. */
+        while (sent < (64u << 20) && stalls < 20 && now_ms() < end) {
+            ssize_t k = send(fds[i], chunk, clen, MSG_NOSIGNAL);
+
+            if (k > 0) {
+                sent += (size_t)k;
+                stalls = 0;
+            } else {
+                struct pollfd pfd = {fds[i], POLLOUT, 0};
+
+                ck_assert_msg(k < 0 && (errno == EAGAIN || errno == EINTR), "send: %s",
+                              strerror(errno));
+                if (poll(&pfd, 1, 10) == 0) {
+                    stalls++;
+                }
+            }
+        }
+        ck_assert_msg(stalls >= 20, "non-reader %d: the server kept reading %zu bytes", i, sent);
+        sample_rss();
+        good_check(&good);
+    }
+    grown = peak_rss_kb - base;
+    printf("many_never_read: %d non-readers grew RSS by %ld kB (%ld kB each)\n", NONREADERS, grown,
+           grown / NONREADERS);
+    fflush(stdout);
+    ck_assert_msg(grown < (NONREADERS * NONREADER_CAP_MB + RSS_GROWTH_MB) * 1024L,
+                  "RSS grew by %ld kB for %d non-readers", grown, NONREADERS);
+    for (i = 0; i < NONREADERS; i++) {
+        raw_reset(fds[i]);
+    }
+    wait_conns_at_most(&good, 2);
+    good_check(&good);
+    free(chunk);
+    finish_target("many_never_read", &good);
+}
+END_TEST
+
 /* ---- slowloris ----------------------------------------------------------- */
 
 START_TEST(test_slowloris)
@@ -849,6 +920,7 @@ hostile_suite(void)
     tcase_add_test(tc, test_endless_lines);
     tcase_add_test(tc, test_split_every_byte);
     tcase_add_test(tc, test_never_reads);
+    tcase_add_test(tc, test_many_never_read);
     tcase_add_test(tc, test_slowloris);
     tcase_add_test(tc, test_flood);
     tcase_add_test(tc, test_resets);
