@@ -31,6 +31,7 @@ struct mm_out {
     uint32_t rcount, rhead, rcap;
     size_t pending;   /* bytes not yet written */
     uint64_t written; /* bytes consumed since the builder was last empty */
+    size_t nchunks;   /* scratch chunks held: the copies' memory, for caps */
     mm_out_release_fn release;
     void *release_arg;
 };

@@ -50,11 +50,12 @@ release_obj(struct mm_out *o, void *obj)
 }
 
 static void
-free_chunks(struct mm_out_chunk *c)
+free_chunks(struct mm_out *o, struct mm_out_chunk *c)
 {
     while (c != NULL) {
         struct mm_out_chunk *next = c->next;
 
+        o->nchunks--;
         mm_free(c);
         c = next;
     }
@@ -65,7 +66,7 @@ free_chunks(struct mm_out_chunk *c)
 static void
 reset(struct mm_out *o)
 {
-    free_chunks(o->chunks);
+    free_chunks(o, o->chunks);
     mm_free(o->iov);
     mm_free(o->refs);
     o->chunks = NULL;
@@ -120,6 +121,7 @@ new_chunk(struct mm_out *o)
 {
     struct mm_out_chunk *c = mm_malloc(MM_OUT_CHUNK_SIZE);
 
+    o->nchunks++;
     c->next = NULL;
     c->end = 0;
     c->used = 0;
@@ -231,7 +233,7 @@ mm_out_rollback(struct mm_out *o, const struct mm_out_mark *m)
         o->iov[o->icount - 1].iov_len = m->last_len;
     }
     if (m->tail != NULL) {
-        free_chunks(m->tail->next);
+        free_chunks(o, m->tail->next);
         m->tail->next = NULL;
         m->tail->used = (uint32_t)m->chunk_used;
         /* The stream end at the mark is at or past the chunk's last byte
@@ -240,7 +242,7 @@ mm_out_rollback(struct mm_out *o, const struct mm_out_mark *m)
             m->tail->end = o->written + m->pending;
         }
     } else {
-        free_chunks(o->chunks);
+        free_chunks(o, o->chunks);
         o->chunks = NULL;
     }
     o->tail = m->tail;
@@ -301,6 +303,7 @@ mm_out_consume(struct mm_out *o, size_t n)
         struct mm_out_chunk *c = o->chunks;
 
         o->chunks = c->next;
+        o->nchunks--;
         mm_free(c);
     }
     /* A slow reader with a long backlog: slide the live part of the arrays
