@@ -33,6 +33,11 @@
 #define CONN_RBUF_MAX (1024 * 1024)
 #define CONN_OUT_CAP (4 * 1024 * 1024)
 #define CONN_IOV_MAX IOV_MAX /* one writev carries a whole batch */
+/* Copied replies (errors, headers, misses) cost memory byte for byte, where
+ * item references cost none: a client that never reads may pin only this
+ * much of them, and this many iovecs, besides the out_cap byte backlog. */
+#define CONN_SCRATCH_CAP (64 * 1024)
+#define CONN_IOVS_CAP 4096
 
 enum conn_state {
     CONN_PARSE = 0, /* between requests: parse what is buffered, read more */
@@ -178,6 +183,18 @@ conn_send(struct mm_conn *c)
 
 static void conn_process(struct mm_conn *c);
 
+/* Too much output waiting for this client: stop reading its requests. With
+ * resume, the lower (half) marks at which reading starts again. */
+static bool
+conn_backlogged(const struct mm_conn *c, bool resume)
+{
+    unsigned shift = resume ? 1 : 0;
+
+    return mm_out_pending(&c->out) >= c->set->cfg.out_cap >> shift ||
+           c->out.nchunks * MM_OUT_CHUNK_SIZE >= (size_t)CONN_SCRATCH_CAP >> shift ||
+           c->out.icount - c->out.ihead >= (uint32_t)CONN_IOVS_CAP >> shift;
+}
+
 /* Write as much as the socket takes; resume a paused connection once its
  * backlog has drained below half the cap. Returns false if c was closed. */
 static bool
@@ -207,7 +224,7 @@ conn_write(struct mm_conn *c)
                 return false;
             }
         }
-        if (c->paused && mm_out_pending(&c->out) < c->set->cfg.out_cap / 2) {
+        if (c->paused && !conn_backlogged(c, true)) {
             c->paused = false;
             conn_process(c);
             if (mm_out_pending(&c->out) > 0 && !c->write_blocked) {
@@ -402,7 +419,7 @@ conn_process(struct mm_conn *c)
         if (c->state != CONN_PARSE || mm_iobuf_len(&c->rbuf) == 0) {
             break;
         }
-        if (mm_out_pending(&c->out) >= c->set->cfg.out_cap) {
+        if (conn_backlogged(c, false)) {
             /* The client is not reading its replies: stop reading its
              * requests until the backlog drains (conn_write resumes). */
             c->paused = true;
