@@ -2,17 +2,20 @@
  * execute them through cmd/, read storage values straight into item memory,
  * and write the replies gathered in the connection's mm_out. Also the
  * per-worker connection set: the dirty list flushed before each poll, the
- * idle sweep and "stats conns". Binary and UDP are not served here yet. */
+ * idle sweep and "stats conns". The first byte picks the protocol (0x80:
+ * binary, as memcached's -B auto); UDP is not served here yet. */
 #include "config.h"
 
 #include "mmem/conn.h"
 
 #include "mmem/alloc.h"
 #include "mmem/cmd.h"
+#include "mmem/cmd_binary.h"
 #include "mmem/ev.h"
 #include "mmem/iobuf.h"
 #include "mmem/log.h"
 #include "mmem/out.h"
+#include "mmem/protocol_binary.h"
 #include "mmem/req.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
@@ -52,6 +55,7 @@ struct mm_conn {
     bool yielded;       /* -R reached with requests still buffered */
     bool write_blocked; /* the socket said EAGAIN: wait for POLLOUT */
     bool started;       /* the first byte was seen (protocol chosen) */
+    bool binary;        /* speaking the binary protocol */
     int fd;
     enum mm_conn_transport transport;
     enum conn_state state;
@@ -64,6 +68,7 @@ struct mm_conn {
     /* The storage request whose value is being read or swallowed. Only the
      * non-span fields of req are valid (the line is consumed). */
     struct mm_req req;
+    struct mm_bin_req breq; /* the same, for a binary storage request */
     struct mm_item *it;
     char *dst;
     size_t vlen, vgot;
@@ -251,6 +256,10 @@ conn_store_finish(struct mm_conn *c)
     c->it = NULL;
     c->dst = NULL;
     c->state = CONN_PARSE;
+    if (c->binary) {
+        mm_cmd_bin_store_end(c->set->cmd, &c->breq, it, &c->out);
+        return;
+    }
     mm_cmd_store_end(c->set->cmd, &c->req, it, ok, &c->out);
 }
 
@@ -328,6 +337,73 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req)
     }
 }
 
+/* A binary storage request: its value (no trailer) goes into the item. */
+static void
+conn_start_bin_store(struct mm_conn *c, const struct mm_bin_req *breq)
+{
+    struct mm_item *it = NULL;
+    char *dst = NULL;
+
+    c->breq = *breq;
+    memset(&c->breq.req.key, 0, sizeof(c->breq.req.key));
+    memset(&c->breq.req.args, 0, sizeof(c->breq.req.args));
+    if (mm_cmd_bin_store_begin(c->set->cmd, breq, &c->out, &it, &dst) == MM_CMD_STORE_READ) {
+        c->state = CONN_NREAD;
+        c->it = it;
+        c->dst = dst;
+        c->vlen = breq->req.vlen;
+        c->vgot = 0;
+        /* No trailer in binary: mark it as already read and good. */
+        c->trailer[0] = '\r';
+        c->trailer[1] = '\n';
+        c->tgot = 2;
+    } else {
+        c->state = CONN_SWALLOW;
+        c->swallow = breq->req.vlen;
+    }
+}
+
+static bool
+conn_one_bin_request(struct mm_conn *c)
+{
+    const char *p = mm_iobuf_data(&c->rbuf);
+    size_t len = mm_iobuf_len(&c->rbuf);
+    struct mm_bin_req breq;
+    size_t used = 0;
+    enum mm_bin_rc rc;
+
+    mm_iobuf_hold(&c->rbuf);
+    rc = mm_bin_parse(p, len, &breq, &used);
+    if (rc == MM_BIN_AGAIN) {
+        mm_iobuf_unhold(&c->rbuf);
+        if (mm_iobuf_full(&c->rbuf)) {
+            c->state = CONN_CLOSING;
+        }
+        return false;
+    }
+    if (rc == MM_BIN_CLOSE) {
+        mm_iobuf_unhold(&c->rbuf);
+        c->state = CONN_CLOSING;
+        return false;
+    }
+    __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
+    if (breq.action == MM_BIN_ACT_STORE) {
+        conn_start_bin_store(c, &breq);
+        mm_iobuf_unhold(&c->rbuf);
+        mm_iobuf_consume(&c->rbuf, used);
+        return true;
+    }
+    if (mm_cmd_bin_exec(c->set->cmd, &breq, &c->out) == MM_CMD_CLOSE) {
+        c->state = CONN_CLOSING;
+    } else if (breq.swallow > 0) {
+        c->state = CONN_SWALLOW;
+        c->swallow = breq.swallow;
+    }
+    mm_iobuf_unhold(&c->rbuf);
+    mm_iobuf_consume(&c->rbuf, used);
+    return c->state != CONN_CLOSING;
+}
+
 /* Parse and execute one buffered request. Returns false when nothing more
  * can be done with the bytes buffered now. */
 static bool
@@ -340,13 +416,18 @@ conn_one_request(struct mm_conn *c)
     enum mm_text_rc rc;
 
     if (!c->started) {
+        enum mm_settings_proto proto = c->set->cmd->env->settings->binding_protocol;
+
         c->started = true;
-        if ((unsigned char)p[0] == 0x80) {
-            /* TODO(net): serve the binary protocol once proto/ parses it. */
-            mm_log_info("conn %d: binary protocol request; not served yet, closing", c->fd);
+        c->binary = (unsigned char)p[0] == MM_BIN_MAGIC_REQ && proto != MM_SETTINGS_PROTO_ASCII;
+        if (proto == MM_SETTINGS_PROTO_BINARY && !c->binary) {
+            /* -B binary: a text client is dropped, as memcached does. */
             c->state = CONN_CLOSING;
             return false;
         }
+    }
+    if (c->binary) {
+        return conn_one_bin_request(c);
     }
     memset(&req, 0, sizeof(req));
     mm_iobuf_hold(&c->rbuf);
