@@ -28,7 +28,7 @@ enum mm_cmd_rc mm_cmd_bin_exec(struct mm_cmd_ctx *ctx, const struct mm_bin_req *
                                struct mm_out *out);
 enum mm_cmd_rc mm_cmd_bin_store_begin(struct mm_cmd_ctx *ctx, const struct mm_bin_req *breq,
                                       struct mm_out *out, struct mm_item **it, char **dst);
-void mm_cmd_bin_store_end(struct mm_cmd_ctx *ctx, const struct mm_bin_req *breq,
-                          struct mm_item *it, struct mm_out *out);
+void mm_cmd_bin_store_end(struct mm_cmd_ctx *ctx, const struct mm_bin_req *breq, struct mm_item *it,
+                          struct mm_out *out);
 
 #endif

@@ -142,11 +142,7 @@ struct mm_bin_req {
 /* incr/decr expiry that means "fail on a missing key instead of creating". */
 #define MM_BIN_DELTA_NO_CREATE 0xffffffffu
 
-enum mm_bin_rc {
-    MM_BIN_OK = 0,
-    MM_BIN_AGAIN,
-    MM_BIN_CLOSE
-};
+enum mm_bin_rc { MM_BIN_OK = 0, MM_BIN_AGAIN, MM_BIN_CLOSE };
 
 /* Decode the 24 header bytes at p (no validation). */
 void mm_bin_header_decode(const unsigned char *p, struct mm_bin_header *h);

@@ -47,8 +47,8 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_bin_req *b, struct mm_out *out)
     unsigned char flags[4];
     uint32_t f, vlen;
 
-    it = mm_store_get(ctx->env->store, req->key.p, req->key.len,
-                      mm_hash(req->key.p, req->key.len), touch, exp, &why);
+    it = mm_store_get(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
+                      touch, exp, &why);
     mm_cmd_count_get(ctx->stats, touch, it != NULL, why);
     if (it == NULL) {
         if (b->quiet) {
@@ -385,8 +385,8 @@ mm_cmd_bin_store_end(struct mm_cmd_ctx *ctx, const struct mm_bin_req *breq, stru
 
     /* memcached turns set/add/replace with a CAS into a compare-and-swap;
      * append/prepend check the CAS themselves. */
-    if (req->cas != 0 && (mode == MM_STORE_SET || mode == MM_STORE_ADD ||
-                          mode == MM_STORE_REPLACE)) {
+    if (req->cas != 0 &&
+        (mode == MM_STORE_SET || mode == MM_STORE_ADD || mode == MM_STORE_REPLACE)) {
         mode = MM_STORE_CAS;
         is_cas = true;
     }

@@ -313,9 +313,8 @@ mm_bin_status_str(enum mm_bin_status st, size_t *len)
 }
 
 void
-mm_bin_response(struct mm_out *o, uint8_t opcode, uint16_t status, uint32_t opaque,
-                uint64_t cas, const void *extras, uint8_t extlen, const char *key,
-                uint16_t keylen, uint32_t vlen)
+mm_bin_response(struct mm_out *o, uint8_t opcode, uint16_t status, uint32_t opaque, uint64_t cas,
+                const void *extras, uint8_t extlen, const char *key, uint16_t keylen, uint32_t vlen)
 {
     unsigned char h[MM_BIN_HEADER_LEN];
 
