@@ -416,7 +416,8 @@ conn_one_request(struct mm_conn *c)
     enum mm_text_rc rc;
 
     if (!c->started) {
-        enum mm_settings_proto proto = c->set->cmd->env->settings->binding_protocol;
+        const struct mm_settings *st = c->set->cmd->env->settings;
+        enum mm_settings_proto proto = st != NULL ? st->binding_protocol : MM_SETTINGS_PROTO_AUTO;
 
         c->started = true;
         c->binary = (unsigned char)p[0] == MM_BIN_MAGIC_REQ && proto != MM_SETTINGS_PROTO_ASCII;
