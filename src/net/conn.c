@@ -420,12 +420,11 @@ conn_one_request(struct mm_conn *c)
         enum mm_settings_proto proto = st != NULL ? st->binding_protocol : MM_SETTINGS_PROTO_AUTO;
 
         c->started = true;
-        c->binary = (unsigned char)p[0] == MM_BIN_MAGIC_REQ && proto != MM_SETTINGS_PROTO_ASCII;
-        if (proto == MM_SETTINGS_PROTO_BINARY && !c->binary) {
-            /* -B binary: a text client is dropped, as memcached does. */
-            c->state = CONN_CLOSING;
-            return false;
-        }
+        /* -B binary frames everything as binary, so a text client is
+         * dropped as a bad magic byte once a header's worth has arrived
+         * (as memcached does); -B ascii never looks at the first byte. */
+        c->binary = proto == MM_SETTINGS_PROTO_BINARY ||
+                    ((unsigned char)p[0] == MM_BIN_MAGIC_REQ && proto != MM_SETTINGS_PROTO_ASCII);
     }
     if (c->binary) {
         return conn_one_bin_request(c);
