@@ -1,6 +1,6 @@
 /* Runs every file of the fuzz corpus through the fuzz target's entry point,
  * so the corpus is a regression test on builds without a fuzzer. Arguments
- * are files or directories; with none, the text corpus under $MMEM_SRCDIR
+ * are files or directories; with none, the target's corpus under $MMEM_SRCDIR
  * (set by make check) or the current directory is used. */
 #include "config.h"
 
@@ -12,6 +12,11 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The corpus directory under tests/fuzz/corpus, per fuzz target. */
+#ifndef REPLAY_CORPUS
+#define REPLAY_CORPUS "text"
+#endif
 
 /* Inputs larger than this are not corpus material. */
 #define REPLAY_MAX_FILE (4u << 20)
@@ -103,7 +108,7 @@ main(int argc, char **argv)
         const char *src = getenv("MMEM_SRCDIR");
         char dir[4096];
 
-        snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/text", src ? src : ".");
+        snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", src ? src : ".", REPLAY_CORPUS);
         if (run_path(dir, &count) != 0) {
             rc = 1;
         }
