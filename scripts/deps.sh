@@ -10,6 +10,9 @@ set -eu
 
 # Needed to build and to run make check.
 required="build-essential autoconf automake pkg-config libevent-dev libjemalloc-dev check"
+# Optional: sd_notify for the systemd unit (configure finds it), and
+# systemd-analyze (in systemd) to verify the unit in make check.
+optional="libsystemd-dev systemd"
 # Reference server and tools the tests compare against, the fuzzing
 # compiler, the formatter, and what the docs and scripts use.
 tools="memcached libmemcached-tools netcat-openbsd clang clang-format groff-base man-db git procps"
@@ -24,7 +27,7 @@ installed()
 
 missing=""
 missing_required=""
-for p in $required $tools; do
+for p in $required $optional $tools; do
     if ! installed "$p"; then
         missing="$missing $p"
         case " $required " in

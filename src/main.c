@@ -8,6 +8,7 @@
 #include "mmem/clock.h"
 #include "mmem/daemon.h"
 #include "mmem/log.h"
+#include "mmem/notify.h"
 #include "mmem/server.h"
 #include "mmem/settings.h"
 #include "mmem/store.h"
@@ -147,6 +148,7 @@ main(int argc, char **argv)
     if (s.pid_file != NULL) {
         (void)mm_daemon_pidfile_write(s.pid_file, getpid(), stderr);
     }
+    (void)mm_notify_ready();
 
     wait_for_stop(&sigs);
 

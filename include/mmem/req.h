@@ -33,6 +33,8 @@ enum mm_req_type {
     MM_REQ_APPEND,
     MM_REQ_PREPEND,
     MM_REQ_CAS,
+    /* meta set: also a storage request (value follows), see meta.h */
+    MM_REQ_MS,
     /* others */
     MM_REQ_DELETE,
     MM_REQ_INCR,
@@ -45,7 +47,11 @@ enum mm_req_type {
     MM_REQ_STATS,
     MM_REQ_SHUTDOWN,
     MM_REQ_CACHE_MEMLIMIT,
-    MM_REQ_MN, /* meta no-op: the one meta command served so far */
+    MM_REQ_MN, /* meta no-op */
+    MM_REQ_MG, /* meta get, delete, arithmetic, debug: see meta.h */
+    MM_REQ_MD,
+    MM_REQ_MA,
+    MM_REQ_ME,
     MM_REQ__COUNT
 };
 
@@ -69,7 +75,7 @@ enum mm_req_err {
 static inline bool
 mm_req_is_storage(enum mm_req_type t)
 {
-    return t >= MM_REQ_SET && t <= MM_REQ_CAS;
+    return t >= MM_REQ_SET && t <= MM_REQ_MS;
 }
 
 static inline bool
@@ -78,24 +84,51 @@ mm_req_is_retrieval(enum mm_req_type t)
     return t >= MM_REQ_GET && t <= MM_REQ_GATS;
 }
 
+/* Meta commands (mg ms md ma me): the flags of the line, filled by
+ * mm_meta_parse_line() (meta.h). Numeric flag arguments go to the common fields
+ * of mm_req where they mean the same thing (F -> flags, T -> exptime,
+ * C -> cas, D -> delta, q -> noreply, ms's datalen -> vlen). Everything here
+ * is copied, not a span, so it survives while an ms value is being read. */
+#define MM_META_OPAQUE_MAX 32 /* bytes of an O token, its letter included */
+#define MM_META_MAX_FLAGS 17  /* flag tokens memcached accepts after the key */
+#define MM_META_FLAG(c) (UINT64_C(1) << ((unsigned)(c) - 'A'))
+
+struct mm_req_meta {
+    uint64_t seen;                 /* MM_META_FLAG(letter) for each flag given */
+    const char *err;               /* "CLIENT_ERROR ...\r\n" to answer instead, or NULL */
+    char order[MM_META_MAX_FLAGS]; /* flag letters in request order */
+    uint8_t norder;
+    uint8_t nopaque;                 /* bytes in opaque */
+    char opaque[MM_META_OPAQUE_MAX]; /* the O token without its letter */
+    char mode;                       /* M token ('\0' if none) */
+    bool binary_key;                 /* b: key was base64 and is decoded below */
+    int32_t vivify;                  /* N token */
+    int32_t recache;                 /* R token */
+    uint64_t initial;                /* J token */
+    uint8_t nkey;                    /* its length */
+    char key[256];                   /* the decoded key when binary_key; req->key
+                                        stays the base64 text in the buffer */
+};
+
 struct mm_req {
     enum mm_req_type type;
-    enum mm_req_err err; /* for MM_REQ_ERROR, and for FLUSH_ALL whose
+    enum mm_req_err err;     /* for MM_REQ_ERROR, and for FLUSH_ALL whose
                                  argument was bad (counted, then refused) */
-    bool noreply;        /* suppress the reply (errors included) */
-    bool has_arg;        /* flush_all: a delay was given */
-    struct mm_span key;  /* single-key commands */
-    struct mm_span keys; /* get/gets/gat/gats: the raw key list, walked
+    bool noreply;            /* suppress the reply (errors included) */
+    bool has_arg;            /* flush_all: a delay was given */
+    struct mm_span key;      /* single-key commands */
+    struct mm_span keys;     /* get/gets/gat/gats: the raw key list, walked
                                  with mm_req_next_key(); may be empty */
-    struct mm_span args; /* stats: the rest of the line after "stats" */
-    uint32_t flags;      /* client flags */
-    int32_t exptime;     /* as sent (after memcached's 32-bit wrap);
+    struct mm_span args;     /* stats: the rest of the line after "stats" */
+    uint32_t flags;          /* client flags */
+    int32_t exptime;         /* as sent (after memcached's 32-bit wrap);
                                  converted by cmd/ */
-    uint32_t vlen;       /* storage: value length (without "\r\n") */
-    uint64_t cas;        /* cas command */
-    uint64_t delta;      /* incr/decr */
-    int64_t num;         /* flush_all delay, verbosity level, memlimit
+    uint32_t vlen;           /* storage: value length (without "\r\n") */
+    uint64_t cas;            /* cas command */
+    uint64_t delta;          /* incr/decr */
+    int64_t num;             /* flush_all delay, verbosity level, memlimit
                                  in MB, shutdown mode */
+    struct mm_req_meta meta; /* meta commands only */
 };
 
 /* Walk a space-separated token list: sets *tok to the next token and returns

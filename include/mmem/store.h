@@ -47,7 +47,10 @@ enum mm_store_mode {
     MM_STORE_REPLACE,
     MM_STORE_APPEND,
     MM_STORE_PREPEND,
-    MM_STORE_CAS
+    MM_STORE_CAS,
+    /* Meta "ms C<cas> I": as CAS, but a CAS older than the item's still
+     * stores, keeping the old expiry and token and marking the item stale. */
+    MM_STORE_CAS_STALE
 };
 
 struct mm_store_cfg {
@@ -85,6 +88,36 @@ void mm_store_destroy(struct mm_store **st);
  * why may be NULL). With touch, the expiry becomes new_exp (gat/touch). */
 struct mm_item *mm_store_get(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
                              bool touch, mm_reltime_t new_exp, enum mm_store_get_result *why);
+
+/* Meta get (mg): mm_store_get plus stale-while-revalidate, in one locked
+ * step so exactly one client wins the recache token:
+ *  - vivify: a miss creates an empty item expiring at vivify_exp, and wins;
+ *  - recache: a hit expiring before recache_at wins, unless a token was
+ *    already handed out;
+ *  - a stale item wins if no token was handed out since it went stale.
+ * A win marks the item so later requests see token_sent. The "before"
+ * fields describe the item as it was before this request. */
+struct mm_store_mget {
+    bool touch; /* in: set the expiry to new_exp */
+    mm_reltime_t new_exp;
+    bool vivify; /* in */
+    mm_reltime_t vivify_exp;
+    bool recache; /* in */
+    mm_reltime_t recache_at;
+    bool created;        /* out: made by vivify */
+    bool won;            /* out: this client holds the token (W) */
+    bool stale;          /* out: X */
+    bool token_sent;     /* out: another client holds the token (Z) */
+    bool fetched_before; /* out: h */
+    mm_reltime_t atime_before;
+};
+struct mm_item *mm_store_mget(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                              struct mm_store_mget *m, enum mm_store_get_result *why);
+
+/* Meta delete with I: keep the item but mark it stale, give it a new CAS,
+ * clear its token, and set its expiry when set_exp. cas_in as for delete. */
+enum mm_store_rc mm_store_invalidate(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+                                     uint64_t cas_in, bool set_exp, mm_reltime_t exptime);
 
 /* Reserve an unlinked item for key with room for vlen value bytes. Returns
  * NULL with *rc = TOO_LARGE or NOMEM. The caller fills mm_item_data(), then

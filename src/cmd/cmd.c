@@ -331,6 +331,11 @@ mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out
     case MM_REQ_MN:
         MM_OUT_LIT(out, "MN\r\n");
         break;
+    case MM_REQ_MG:
+    case MM_REQ_MD:
+    case MM_REQ_MA:
+    case MM_REQ_ME:
+        return mm_cmd_meta_exec(ctx, req, out);
     default:
         /* Storage requests belong to store_begin; anything else is a
          * caller bug, answered as memcached answers an unknown command. */
@@ -367,6 +372,9 @@ mm_cmd_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_o
     mm_hash_t h = mm_hash(req->key.p, req->key.len);
     enum mm_store_rc rc = MM_STORE_NOMEM;
 
+    if (req->type == MM_REQ_MS) {
+        return mm_cmd_meta_store_begin(ctx, req, out, it, dst);
+    }
     *it = mm_store_reserve(st, req->key.p, req->key.len, h, req->flags,
                            mm_cmd_rel_exptime(ctx, req->exptime), req->vlen, &rc);
     if (*it != NULL) {
@@ -399,6 +407,10 @@ mm_cmd_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_ite
     bool is_cas = req->type == MM_REQ_CAS;
     enum mm_store_rc rc;
 
+    if (req->type == MM_REQ_MS) {
+        mm_cmd_meta_store_end(ctx, req, it, value_ok, out);
+        return;
+    }
     /* memcached counts the set once the value is in, good or not. */
     MM_STAT_INCR(ctx->stats, cmd_set);
     if (!value_ok) {

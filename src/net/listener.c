@@ -416,12 +416,14 @@ on_retry(struct mm_ev_timer *t)
 static void
 reject(struct mm_listener *l, int fd)
 {
-    /* Best effort: a fresh socket has room for one short line. */
-    (void)send(fd, too_many, sizeof(too_many) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
+    /* Count first: a client that sees the close and then asks "stats" on
+     * another connection must find the rejection counted. */
     if (l->cfg.stats != NULL) {
         MM_STAT_INCR(l->cfg.stats, rejected_connections);
     }
+    /* Best effort: a fresh socket has room for one short line. */
+    (void)send(fd, too_many, sizeof(too_many) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "mmem/ev.h"
 #include "mmem/listener.h"
 #include "mmem/log.h"
+#include "mmem/notify.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/worker.h"
@@ -253,6 +254,7 @@ mm_server_stop(struct mm_server *srv)
 {
     unsigned i;
 
+    (void)mm_notify_stopping();
     /* Order matters: no new sockets reach a worker after it stopped. */
     if (srv->listener != NULL) {
         mm_listener_stop(srv->listener);

@@ -61,7 +61,12 @@ mm_req_type_name(enum mm_req_type t)
         [MM_REQ_STATS] = "stats",
         [MM_REQ_SHUTDOWN] = "shutdown",
         [MM_REQ_CACHE_MEMLIMIT] = "cache_memlimit",
+        [MM_REQ_MS] = "ms",
         [MM_REQ_MN] = "mn",
+        [MM_REQ_MG] = "mg",
+        [MM_REQ_MD] = "md",
+        [MM_REQ_MA] = "ma",
+        [MM_REQ_ME] = "me",
     };
 
     if ((unsigned)t >= MM_REQ__COUNT) {

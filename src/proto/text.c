@@ -7,6 +7,8 @@
 
 #include "mmem/text.h"
 
+#include "mmem/meta.h"
+
 #include <limits.h>
 #include <string.h>
 
@@ -415,12 +417,13 @@ dispatch(const struct line *l, struct mm_req *req)
     switch (cmd.p[0]) {
     case 'm':
         if (cmd.len == 2) {
-            /* Of the meta commands only the no-op is served yet (clients
-             * end quiet pipelines with it); memcached answers the others it
-             * does not know with "ERROR". Extra tokens are ignored, as
-             * memcached ignores them. */
+            /* The meta commands: the no-op here (extra tokens ignored, as
+             * memcached ignores them), the others in meta.c. memcached
+             * answers other two-letter m words with "ERROR". */
             if (cmd.p[1] == 'n') {
                 req->type = MM_REQ_MN;
+            } else if (strchr("gsdae", cmd.p[1]) != NULL) {
+                mm_meta_parse_line(l->p, l->len, req);
             } else {
                 set_error(req, MM_REQ_ERR_UNKNOWN, false);
             }

@@ -36,6 +36,10 @@ struct mm_item {
 #define MM_ITEM_F_FETCHED 0x02u
 /* Fetched again after its first fetch (for evicted_active). */
 #define MM_ITEM_F_ACTIVE 0x04u
+/* Meta protocol: marked stale (md I, ms C.. I); a new value clears it. */
+#define MM_ITEM_F_STALE 0x08u
+/* Meta protocol: some client was handed the recache token (W). */
+#define MM_ITEM_F_TOKEN 0x10u
 
 /* layout bit: the 8-byte CAS follows the header. Kept apart from iflags
  * because lock-free readers (key/value accessors) need it while iflags

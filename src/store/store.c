@@ -451,6 +451,102 @@ mm_store_get(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, boo
 }
 
 struct mm_item *
+mm_store_mget(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
+              struct mm_store_mget *m, enum mm_store_get_result *why)
+{
+    mm_reltime_t now = now_of(st);
+    enum mm_store_get_result res;
+    struct mm_item *it;
+
+    m->created = false;
+    m->won = false;
+    m->stale = false;
+    m->token_sent = false;
+    m->fetched_before = false;
+    m->atime_before = 0;
+    mm_ht_lock(st->ht, h);
+    it = find_live_locked(st, key, nkey, h, now, &res);
+    if (it == NULL && m->vivify && nkey <= MM_STORE_KEY_MAX) {
+        enum mm_store_rc rc;
+
+        /* Allocating under the stripe is what append does too; it makes
+         * the miss and the creation one step. */
+        it = item_alloc(st, key, nkey, mm_ht_shard(st->ht, h), 0, m->vivify_exp, 0, now, &rc);
+        if (it != NULL) {
+            link_locked(st, it, h, now);
+            m->created = true;
+            m->won = true;
+        }
+    }
+    if (it != NULL) {
+        uint8_t f = it->iflags;
+
+        mm_item_ref(it);
+        m->fetched_before = (f & MM_ITEM_F_FETCHED) != 0;
+        m->atime_before = mm_item_load_atime(it);
+        m->token_sent = (f & MM_ITEM_F_TOKEN) != 0;
+        m->stale = (f & MM_ITEM_F_STALE) != 0;
+        if (m->stale && !m->token_sent) {
+            m->won = true;
+        }
+        if (m->recache && !m->created && !m->token_sent) {
+            mm_reltime_t exp = mm_item_load_exptime(it);
+
+            if (exp != 0 && exp < m->recache_at) {
+                m->won = true;
+            }
+        }
+        if (m->won) {
+            it->iflags |= MM_ITEM_F_TOKEN;
+        }
+        if (m->touch) {
+            mm_item_store_exptime(it, m->new_exp);
+            OP_INCR(st, it, touch_hits);
+        } else if (!m->created) {
+            OP_INCR(st, it, get_hits);
+        }
+        if (!m->created) {
+            it->iflags |= (it->iflags & MM_ITEM_F_FETCHED) ? MM_ITEM_F_ACTIVE : MM_ITEM_F_FETCHED;
+            mm_lru_bump(lru_item(st, it), it, now);
+        }
+    }
+    mm_ht_unlock(st->ht, h);
+    if (why != NULL) {
+        *why = m->created ? MM_STORE_GET_MISS : res;
+    }
+    if (m->created) {
+        maybe_grow(st, mm_ht_shard(st->ht, h));
+    }
+    return it;
+}
+
+enum mm_store_rc
+mm_store_invalidate(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, uint64_t cas_in,
+                    bool set_exp, mm_reltime_t exptime)
+{
+    enum mm_store_get_result why;
+    enum mm_store_rc rc = MM_STORE_OK;
+    struct mm_item *it;
+
+    mm_ht_lock(st->ht, h);
+    it = find_live_locked(st, key, nkey, h, now_of(st), &why);
+    if (it == NULL) {
+        rc = MM_STORE_NOT_FOUND;
+    } else if (cas_in != 0 && mm_item_cas(it) != cas_in) {
+        rc = MM_STORE_EXISTS;
+    } else {
+        if (set_exp) {
+            mm_item_store_exptime(it, exptime);
+        }
+        it->iflags |= MM_ITEM_F_STALE;
+        it->iflags &= (uint8_t)~MM_ITEM_F_TOKEN;
+        mm_item_set_cas(it, next_cas(st));
+    }
+    mm_ht_unlock(st->ht, h);
+    return rc;
+}
+
+struct mm_item *
 mm_store_reserve(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
                  uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, enum mm_store_rc *rc)
 {
@@ -542,6 +638,23 @@ mm_store_commit(struct mm_store *st, struct mm_item *it, enum mm_store_mode mode
         } else {
             OP_INCR(st, old, cas_hits);
             link = it;
+        }
+        break;
+    case MM_STORE_CAS_STALE:
+        if (old == NULL) {
+            rc = MM_STORE_NOT_FOUND;
+        } else if (cas_in != 0 && mm_item_cas(old) == cas_in) {
+            OP_INCR(st, old, cas_hits);
+            link = it;
+        } else if (cas_in != 0 && cas_in < mm_item_cas(old)) {
+            /* An older writer may still store, but only as stale data that
+             * keeps the current expiry and recache token. */
+            mm_item_store_exptime(it, mm_item_load_exptime(old));
+            it->iflags |= (uint8_t)(MM_ITEM_F_STALE | (old->iflags & MM_ITEM_F_TOKEN));
+            link = it;
+        } else {
+            OP_INCR(st, old, cas_badval);
+            rc = MM_STORE_EXISTS;
         }
         break;
     case MM_STORE_APPEND:

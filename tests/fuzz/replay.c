@@ -1,6 +1,6 @@
 /* Runs every file of the fuzz corpus through the fuzz target's entry point,
  * so the corpus is a regression test on builds without a fuzzer. Arguments
- * are files or directories; with none, the target's corpus under $MMEM_SRCDIR
+ * are files or directories; with none, the text corpus under $MMEM_SRCDIR
  * (set by make check) or the current directory is used. */
 #include "config.h"
 
@@ -13,7 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The corpus directory under tests/fuzz/corpus, per fuzz target. */
+/* The corpus directory under tests/fuzz/corpus run by default; each target's
+ * replay program is built with its own. */
 #ifndef REPLAY_CORPUS
 #define REPLAY_CORPUS "text"
 #endif
@@ -108,7 +109,7 @@ main(int argc, char **argv)
         const char *src = getenv("MMEM_SRCDIR");
         char dir[4096];
 
-        snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", src ? src : ".", REPLAY_CORPUS);
+        snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/" REPLAY_CORPUS, src ? src : ".");
         if (run_path(dir, &count) != 0) {
             rc = 1;
         }

@@ -255,6 +255,160 @@ START_TEST(test_cas)
 }
 END_TEST
 
+/* Meta get: vivify on miss, the recache token, stale items. */
+static struct mm_item *
+mget(const char *key, struct mm_store_mget *m)
+{
+    return mm_store_mget(st, key, strlen(key), H(key), m, NULL);
+}
+
+START_TEST(test_mget_vivify_and_token)
+{
+    struct mm_store_mget m;
+    struct mm_item *it;
+
+    memset(&m, 0, sizeof(m));
+    /* Without N a miss stays a miss. */
+    ck_assert_ptr_null(mget("v", &m));
+    ck_assert(!m.created && !m.won);
+    m.vivify = true;
+    m.vivify_exp = 1030;
+    it = mget("v", &m);
+    ck_assert_ptr_nonnull(it);
+    ck_assert(m.created && m.won && !m.token_sent && !m.stale);
+    ck_assert_uint_eq(mm_item_vlen(it), 0);
+    ck_assert_uint_eq(mm_item_exptime(it), 1030);
+    mm_store_unref(st, it);
+    /* The next client finds the item and that the token is taken. */
+    it = mget("v", &m);
+    ck_assert_ptr_nonnull(it);
+    ck_assert(!m.created && !m.won && m.token_sent);
+    mm_store_unref(st, it);
+    /* A real value replaces the placeholder and clears the token. */
+    ck_assert_int_eq(set("v", "x"), MM_STORE_OK);
+    memset(&m, 0, sizeof(m));
+    it = mget("v", &m);
+    ck_assert(!m.token_sent && !m.won);
+    mm_store_unref(st, it);
+    audit_clean();
+}
+END_TEST
+
+START_TEST(test_mget_recache)
+{
+    struct mm_store_mget m;
+    struct mm_item *it;
+
+    ck_assert_int_eq(store_full("r", "v", 1, 0, 1100, MM_STORE_SET, 0, NULL), MM_STORE_OK);
+    ck_assert_int_eq(set("n", "v"), MM_STORE_OK);
+    memset(&m, 0, sizeof(m));
+    m.recache = true;
+    m.recache_at = 1050; /* expires after that: no win */
+    it = mget("r", &m);
+    ck_assert(!m.won && !m.token_sent);
+    mm_store_unref(st, it);
+    m.recache_at = 1200;
+    it = mget("r", &m);
+    ck_assert(m.won && !m.token_sent);
+    mm_store_unref(st, it);
+    it = mget("r", &m);
+    ck_assert(!m.won && m.token_sent);
+    mm_store_unref(st, it);
+    /* An item that never expires is never due for recache. */
+    it = mget("n", &m);
+    ck_assert(!m.won);
+    mm_store_unref(st, it);
+    audit_clean();
+}
+END_TEST
+
+START_TEST(test_mget_before_fields)
+{
+    struct mm_store_mget m;
+    struct mm_item *it;
+
+    ck_assert_int_eq(set("h", "v"), MM_STORE_OK);
+    memset(&m, 0, sizeof(m));
+    it = mget("h", &m);
+    ck_assert(!m.fetched_before);
+    ck_assert_uint_eq(m.atime_before, 1000);
+    mm_store_unref(st, it);
+    it = mget("h", &m);
+    ck_assert(m.fetched_before);
+    mm_store_unref(st, it);
+    m.touch = true;
+    m.new_exp = 1500;
+    it = mget("h", &m);
+    ck_assert_uint_eq(mm_item_exptime(it), 1500);
+    mm_store_unref(st, it);
+}
+END_TEST
+
+START_TEST(test_invalidate)
+{
+    struct mm_store_mget m;
+    struct mm_item *it;
+    uint64_t c1;
+
+    ck_assert_int_eq(mm_store_invalidate(st, "s", 1, H("s"), 0, false, 0), MM_STORE_NOT_FOUND);
+    ck_assert_int_eq(set("s", "v"), MM_STORE_OK);
+    c1 = cas_of("s");
+    ck_assert_int_eq(mm_store_invalidate(st, "s", 1, H("s"), c1 + 5, false, 0), MM_STORE_EXISTS);
+    ck_assert_int_eq(mm_store_invalidate(st, "s", 1, H("s"), c1, true, 1040), MM_STORE_OK);
+    /* still there, with a new CAS and the new expiry, marked stale */
+    memset(&m, 0, sizeof(m));
+    it = mget("s", &m);
+    ck_assert_ptr_nonnull(it);
+    ck_assert_uint_gt(mm_item_cas(it), c1);
+    ck_assert_uint_eq(mm_item_exptime(it), 1040);
+    ck_assert(m.stale && m.won && !m.token_sent);
+    mm_store_unref(st, it);
+    it = mget("s", &m);
+    ck_assert(m.stale && !m.won && m.token_sent);
+    mm_store_unref(st, it);
+    /* invalidating again hands out a fresh token */
+    ck_assert_int_eq(mm_store_invalidate(st, "s", 1, H("s"), 0, false, 0), MM_STORE_OK);
+    it = mget("s", &m);
+    ck_assert(m.stale && m.won && !m.token_sent);
+    mm_store_unref(st, it);
+    audit_clean();
+}
+END_TEST
+
+START_TEST(test_cas_stale)
+{
+    struct mm_store_mget m;
+    struct mm_item *it;
+    uint64_t c1;
+
+    ck_assert_int_eq(store_full("c", "v", 1, 0, 0, MM_STORE_CAS_STALE, 1, NULL),
+                     MM_STORE_NOT_FOUND);
+    /* move the CAS counter on so that an older CAS exists */
+    ck_assert_int_eq(set("other", "v"), MM_STORE_OK);
+    ck_assert_int_eq(store_full("c", "v1", 2, 0, 1300, MM_STORE_SET, 0, NULL), MM_STORE_OK);
+    c1 = cas_of("c");
+    ck_assert_uint_gt(c1, 1);
+    /* newer than the item's: refused */
+    ck_assert_int_eq(store_full("c", "v2", 2, 0, 0, MM_STORE_CAS_STALE, c1 + 1, NULL),
+                     MM_STORE_EXISTS);
+    /* older: stored, stale, old expiry kept */
+    ck_assert_int_eq(store_full("c", "v3", 2, 0, 0, MM_STORE_CAS_STALE, c1 - 1, NULL), MM_STORE_OK);
+    memset(&m, 0, sizeof(m));
+    it = mget("c", &m);
+    ck_assert(m.stale && m.won);
+    ck_assert_uint_eq(mm_item_exptime(it), 1300);
+    ck_assert(memcmp(mm_item_cdata(it), "v3", 2) == 0);
+    mm_store_unref(st, it);
+    /* matching: a normal, fresh store */
+    c1 = cas_of("c");
+    ck_assert_int_eq(store_full("c", "v4", 2, 0, 0, MM_STORE_CAS_STALE, c1, NULL), MM_STORE_OK);
+    it = mget("c", &m);
+    ck_assert(!m.stale && !m.won && !m.token_sent);
+    mm_store_unref(st, it);
+    audit_clean();
+}
+END_TEST
+
 START_TEST(test_cas_disabled)
 {
     struct mm_store_cfg c;
@@ -961,6 +1115,11 @@ store_suite(void)
     tcase_add_test(tc, test_append_prepend);
     tcase_add_test(tc, test_cas);
     tcase_add_test(tc, test_cas_disabled);
+    tcase_add_test(tc, test_mget_vivify_and_token);
+    tcase_add_test(tc, test_mget_recache);
+    tcase_add_test(tc, test_mget_before_fields);
+    tcase_add_test(tc, test_invalidate);
+    tcase_add_test(tc, test_cas_stale);
     tcase_add_test(tc, test_abort);
     tcase_add_test(tc, test_delete);
     tcase_add_test(tc, test_delta_padding_quirk);
