@@ -36,7 +36,9 @@ pb_put(struct pbuf *b, const void *data, size_t n)
         b->p = realloc(b->p, b->cap);
         ck_assert_ptr_nonnull(b->p);
     }
-    memcpy(b->p + b->len, data, n);
+    if (n > 0) {
+        memcpy(b->p + b->len, data, n);
+    }
     b->len += n;
 }
 

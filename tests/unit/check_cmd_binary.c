@@ -100,7 +100,9 @@ add_req(uint8_t op, const char *key, const unsigned char *ext, size_t next, cons
     put_be(b + 12, opaque, 4);
     put_be(b + 16, cas, 8);
     inlen += MM_BIN_HEADER_LEN;
-    memcpy(in + inlen, ext, next);
+    if (next > 0) {
+        memcpy(in + inlen, ext, next);
+    }
     inlen += next;
     memcpy(in + inlen, key, nkey);
     inlen += nkey;

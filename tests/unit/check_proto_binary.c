@@ -35,7 +35,9 @@ pkt(unsigned char *b, uint8_t magic, uint8_t op, const char *key, size_t nkey, c
     for (i = 0; i < 8; i++) {
         b[16 + i] = (unsigned char)(cas >> (56 - 8 * i));
     }
-    memcpy(b + n, ext, next);
+    if (next > 0) {
+        memcpy(b + n, ext, next);
+    }
     n += next;
     memcpy(b + n, key, nkey);
     n += nkey;
