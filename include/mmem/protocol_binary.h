@@ -136,7 +136,8 @@ struct mm_bin_req {
     bool with_key;          /* GETK/GETKQ/GATK/GATKQ: the key is echoed */
     uint64_t initial;       /* incr/decr: value for a missing key */
     uint32_t delta_exptime; /* incr/decr: 0xffffffff = do not create */
-    uint32_t swallow;       /* input to discard after `used` (unknown ops) */
+    uint64_t swallow;       /* input to discard after `used` (unknown ops);
+                               may exceed 4 GB */
 };
 
 /* incr/decr expiry that means "fail on a missing key instead of creating". */

@@ -397,7 +397,7 @@ conn_one_bin_request(struct mm_conn *c)
         c->state = CONN_CLOSING;
     } else if (breq.swallow > 0) {
         c->state = CONN_SWALLOW;
-        c->swallow = breq.swallow;
+        c->swallow = (size_t)breq.swallow;
     }
     mm_iobuf_unhold(&c->rbuf);
     mm_iobuf_consume(&c->rbuf, used);

@@ -211,7 +211,7 @@ mm_bin_parse(const char *buf, size_t len, struct mm_bin_req *breq, size_t *used)
             /* memcached reads extras and key of an unknown command and then
              * skips a whole body length more: the same number of bytes
              * leave the stream here. */
-            breq->swallow += (uint32_t)ek;
+            breq->swallow += ek;
         }
         return bin_fail(breq, MM_BIN_ST_UNKNOWN_COMMAND, false, used);
     }

@@ -64,7 +64,7 @@ struct bcase {
     enum mm_bin_status err;
     bool close_after;
     enum mm_bin_action action;
-    uint32_t swallow;
+    uint64_t swallow;
     bool quiet, with_key;
 };
 
@@ -162,6 +162,8 @@ static const struct bcase cases[] = {
      MM_BIN_ST_UNKNOWN_COMMAND, false, 0, 2 + 3 + 8, false, false},
     {"verbosity", 0x80, MM_BIN_OP_VERBOSITY, 0, ext_touch, 4, "", -1, MM_BIN_OK, MM_REQ_ERROR,
      MM_BIN_ST_UNKNOWN_COMMAND, false, 0, 8, false, false},
+    {"unknown huge body", 0x80, 0x50, 3, ext_touch, 2, "", 0xffffffffLL, MM_BIN_OK, MM_REQ_ERROR,
+     MM_BIN_ST_UNKNOWN_COMMAND, false, 0, 0xffffffffULL + 5, false, false},
     {"unknown long key", 0x80, 0x50, 300, NULL, 0, "", -1, MM_BIN_OK, MM_REQ_ERROR,
      MM_BIN_ST_EINVAL, true, 0, 0, false, false},
     /* SASL without -S: unknown, body skipped exactly */
@@ -214,7 +216,8 @@ START_TEST(test_cases)
     if (rc == MM_BIN_OK) {
         ck_assert_msg(b.req.type == c->type, "%s: type %d", c->name, b.req.type);
         ck_assert_msg(b.close_after == c->close_after, "%s: close", c->name);
-        ck_assert_msg(b.swallow == c->swallow, "%s: swallow %u", c->name, b.swallow);
+        ck_assert_msg(b.swallow == c->swallow, "%s: swallow %llu", c->name,
+                      (unsigned long long)b.swallow);
         ck_assert_msg(b.quiet == c->quiet && b.with_key == c->with_key, "%s: quiet/key", c->name);
         ck_assert_uint_eq(b.hdr.opaque, 0x01020304);
         ck_assert_uint_eq(b.hdr.opcode, c->op);
