@@ -10,6 +10,7 @@
 
 #include "mmem/alloc.h"
 #include "mmem/cmd.h"
+#include "mmem/cmd_auth.h"
 #include "mmem/cmd_binary.h"
 #include "mmem/ev.h"
 #include "mmem/iobuf.h"
@@ -56,6 +57,8 @@ struct mm_conn {
     bool write_blocked; /* the socket said EAGAIN: wait for POLLOUT */
     bool started;       /* the first byte was seen (protocol chosen) */
     bool binary;        /* speaking the binary protocol */
+    bool authed;        /* passed -Y / -S authentication */
+    bool auth_read;     /* CONN_NREAD is reading an ASCII auth token */
     int fd;
     enum mm_conn_transport transport;
     enum conn_state state;
@@ -75,6 +78,7 @@ struct mm_conn {
     char trailer[2];
     size_t tgot;
     size_t swallow;
+    char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
 };
 
 static time_t
@@ -256,6 +260,15 @@ conn_store_finish(struct mm_conn *c)
     c->it = NULL;
     c->dst = NULL;
     c->state = CONN_PARSE;
+    if (c->auth_read) {
+        c->auth_read = false;
+        if (ok) {
+            c->authed = mm_cmd_ascii_auth(c->set->cmd, c->auth_buf, c->vlen, &c->out);
+        } else {
+            mm_cmd_ascii_auth_bad_trailer(&c->out);
+        }
+        return;
+    }
     if (c->binary) {
         mm_cmd_bin_store_end(c->set->cmd, &c->breq, it, &c->out);
         return;
@@ -335,6 +348,30 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req)
     case MM_CMD_OK:
         break;
     }
+}
+
+/* A text line on a -Y connection not authenticated yet (cmd_auth.h): only
+ * "set" is heard, and its value is read as a token, never stored. */
+static void
+conn_auth_line(struct mm_conn *c, const struct mm_req *req)
+{
+    if (req->type != MM_REQ_SET) {
+        mm_cmd_unauthenticated(&c->out);
+        return;
+    }
+    if (req->vlen > MM_CMD_AUTH_TOKEN_MAX) {
+        mm_cmd_ascii_auth_too_long(c->set->cmd, &c->out);
+        c->state = CONN_SWALLOW;
+        c->swallow = (size_t)req->vlen + 2;
+        return;
+    }
+    c->state = CONN_NREAD;
+    c->auth_read = true;
+    c->it = NULL;
+    c->dst = c->auth_buf;
+    c->vlen = req->vlen;
+    c->vgot = 0;
+    c->tgot = 0;
 }
 
 /* A binary storage request: its value (no trailer) goes into the item. */
@@ -450,6 +487,12 @@ conn_one_request(struct mm_conn *c)
         return false;
     }
     __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
+    if (c->set->cmd->env->auth != NULL && !c->authed) {
+        conn_auth_line(c, &req);
+        mm_iobuf_unhold(&c->rbuf);
+        mm_iobuf_consume(&c->rbuf, used);
+        return c->state != CONN_CLOSING;
+    }
     if (mm_req_is_storage(req.type)) {
         conn_start_store(c, &req);
         mm_iobuf_unhold(&c->rbuf);

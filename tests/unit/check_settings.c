@@ -517,11 +517,8 @@ START_TEST(test_bad_values)
 END_TEST
 
 static const char *const unsupported_flags[][3] = {
-    {"-S", NULL, "-S"},
     {"-Z", NULL, "-Z"},
-    {"-Y", "/tmp/auth", "-Y"},
     {"-e", "/tmp/memfile", "-e"},
-    {"--enable-sasl", NULL, "-S"},
     {"--enable-ssl", NULL, "-Z"},
 };
 
