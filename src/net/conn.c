@@ -12,6 +12,7 @@
 #include "mmem/cmd.h"
 #include "mmem/cmd_auth.h"
 #include "mmem/cmd_binary.h"
+#include "mmem/cmd_sasl.h"
 #include "mmem/ev.h"
 #include "mmem/iobuf.h"
 #include "mmem/log.h"
@@ -79,6 +80,7 @@ struct mm_conn {
     size_t tgot;
     size_t swallow;
     char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
+    struct mm_cmd_sasl *sasl;             /* -S: Cyrus state, made on demand */
 };
 
 static time_t
@@ -400,6 +402,42 @@ conn_start_bin_store(struct mm_conn *c, const struct mm_bin_req *breq)
     }
 }
 
+/* -S (cmd_sasl.h): the gate for unauthenticated connections, and SASL
+ * requests, which are executed with their whole body in the buffer. Returns
+ * true when it handled breq; *more then says whether to go on parsing. */
+static bool
+conn_sasl_gate(struct mm_conn *c, const struct mm_bin_req *breq, const char *p, size_t len,
+               bool *more)
+{
+    const struct mm_bin_header *h = &breq->hdr;
+    size_t need = MM_BIN_HEADER_LEN + (size_t)h->bodylen;
+
+    *more = false;
+    if (!c->authed && !mm_cmd_sasl_allowed_unauth(h->opcode)) {
+        mm_cmd_sasl_refuse(h, &c->out);
+        c->state = CONN_CLOSING;
+        return true;
+    }
+    if (!mm_cmd_sasl_opcode(h->opcode) || breq->close_after) {
+        return false;
+    }
+    if (h->bodylen > MM_CMD_SASL_BODY_MAX) {
+        mm_cmd_sasl_refuse(h, &c->out);
+        c->state = CONN_CLOSING;
+        return true;
+    }
+    if (len < need) {
+        if (mm_iobuf_full(&c->rbuf)) {
+            c->state = CONN_CLOSING;
+        }
+        return true;
+    }
+    mm_cmd_sasl_exec(c->set->cmd, &c->sasl, h, p + MM_BIN_HEADER_LEN, &c->out, &c->authed);
+    mm_iobuf_consume(&c->rbuf, need);
+    *more = true;
+    return true;
+}
+
 static bool
 conn_one_bin_request(struct mm_conn *c)
 {
@@ -424,6 +462,15 @@ conn_one_bin_request(struct mm_conn *c)
         return false;
     }
     __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
+    if (c->set->cmd->env->settings != NULL && c->set->cmd->env->settings->sasl) {
+        bool more;
+
+        mm_iobuf_unhold(&c->rbuf);
+        if (conn_sasl_gate(c, &breq, p, len, &more)) {
+            return more;
+        }
+        mm_iobuf_hold(&c->rbuf);
+    }
     if (breq.action == MM_BIN_ACT_STORE) {
         conn_start_bin_store(c, &breq);
         mm_iobuf_unhold(&c->rbuf);
@@ -698,6 +745,7 @@ mm_conn_close(struct mm_conn *c)
         mm_cmd_store_abort(set->cmd, c->it);
         c->it = NULL;
     }
+    mm_cmd_sasl_free(&c->sasl);
     mm_out_fini(&c->out);
     mm_iobuf_fini(&c->rbuf);
     MM_STAT_ADD(set->cmd->stats, curr_connections, (uint64_t)-1);

@@ -8,6 +8,7 @@
 
 #include "mmem/alloc.h"
 #include "mmem/auth.h"
+#include "mmem/cmd_sasl.h"
 #include "mmem/clock.h"
 #include "mmem/cmd.h"
 #include "mmem/ev.h"
@@ -35,6 +36,7 @@ struct mm_server {
     struct mm_clock *clock;
     struct mm_cmd_env env;
     struct mm_auth *auth; /* -Y table, shared read-only by the workers */
+    bool sasl_up;         /* -S: Cyrus SASL initialised */
     struct mm_conn_cfg conn_cfg;
     struct mm_listener *listener;
     struct mm_worker **workers;
@@ -192,6 +194,13 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
         }
         srv->env.auth = srv->auth;
     }
+    if (s->sasl) {
+        if (!mm_cmd_sasl_init(stderr)) {
+            mm_server_destroy(&srv);
+            return NULL;
+        }
+        srv->sasl_up = true;
+    }
     mm_conn_cfg_from_settings(&srv->conn_cfg, s);
 
     memset(&lc, 0, sizeof(lc));
@@ -293,6 +302,9 @@ mm_server_destroy(struct mm_server **srvp)
     mm_listener_destroy(&srv->listener);
     pthread_mutex_destroy(&srv->base_lock);
     mm_auth_free(&srv->auth);
+    if (srv->sasl_up) {
+        mm_cmd_sasl_shutdown();
+    }
     mm_free(srv);
     *srvp = NULL;
 }
