@@ -230,6 +230,14 @@ END_TEST
 
 /* ---- SASL (-S) -------------------------------------------------------- */
 
+static bool
+have_saslpasswd2(void)
+{
+    return system("command -v saslpasswd2 >/dev/null 2>&1") == 0;
+}
+
+#ifdef MMEM_WITH_SASL
+
 /* A binary request with key and value, no extras. */
 static size_t
 bin_req(unsigned char *buf, uint8_t op, const char *key, size_t klen, const char *val, size_t vlen)
@@ -328,12 +336,6 @@ bin_stat(struct mm_tclient *c, const char *name)
 
 static const char plain_ok[] = "\0alice\0pw123";
 static const char plain_bad[] = "\0alice\0pw124";
-
-static bool
-have_saslpasswd2(void)
-{
-    return system("command -v saslpasswd2 >/dev/null 2>&1") == 0;
-}
 
 /* A -S server whose Cyrus config (SASL_CONF_PATH) and sasldb live in a
  * fresh temp dir; alice's password is pw123. */
@@ -486,7 +488,8 @@ START_TEST(test_sasl_start_errors)
 }
 END_TEST
 
-#ifndef MMEM_WITH_SASL
+#else /* !MMEM_WITH_SASL */
+
 START_TEST(test_sasl_not_built)
 {
     const char *bin = mm_tserver_bin(MM_TSERVER_TARGET);
