@@ -411,6 +411,43 @@ START_TEST(test_sasl_plain)
 }
 END_TEST
 
+/* memcached's MEMCACHED_SASL_PWDB: a "user:password" file checked instead of
+ * the sasldb. Cyrus qualifies PLAIN user names with the realm, which is the
+ * host name, so entries are written "user@host:password" (as sasldb users
+ * are). */
+START_TEST(test_sasl_pwdb)
+{
+    struct auth_fx fx;
+    char path[160];
+    char text[600];
+    char host[65]; /* HOST_NAME_MAX + 1 */
+    char *body;
+
+    fx_dir(&fx);
+    ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(path, sizeof(path), "%s/memcached.conf", fx.dir);
+    write_file(path, "mech_list: plain\n");
+    snprintf(path, sizeof(path), "%s/pwdb", fx.dir);
+    snprintf(text, sizeof(text), "bob@%s:other\nalice@%s:pw123\n", host, host);
+    write_file(path, text);
+    ck_assert_int_eq(setenv("SASL_CONF_PATH", fx.dir, 1), 0);
+    ck_assert_int_eq(setenv("MEMCACHED_SASL_PWDB", path, 1), 0);
+    ck_assert_int_eq(mm_tserver_startl(&fx.srv, MM_TSERVER_TARGET, 0, "-S", NULL), 0);
+    ck_assert_int_eq(mm_tclient_connect(&fx.c, fx.srv.host, fx.srv.port), 0);
+    ck_assert_int_eq(bin_call(&fx.c, OP_AUTH, "PLAIN", 5, plain_bad, sizeof(plain_bad) - 1, &body),
+                     0x20);
+    ck_assert_str_eq(body, "Auth failure.");
+    free(body);
+    ck_assert_int_eq(bin_call(&fx.c, OP_AUTH, "PLAIN", 5, plain_ok, sizeof(plain_ok) - 1, &body),
+                     0);
+    ck_assert_str_eq(body, "Authenticated");
+    free(body);
+    ck_assert_int_eq(bin_call(&fx.c, OP_GET, "k", 1, "", 0, NULL), 0x01);
+    ascii_stop(&fx);
+}
+END_TEST
+
 START_TEST(test_sasl_failed_reauth_drops_login)
 {
     struct auth_fx fx;
@@ -526,6 +563,7 @@ auth_suite(bool sasl)
     if (sasl) {
         tcase_add_loop_test(tc, test_sasl_before_auth, 0, 5);
         tcase_add_test(tc, test_sasl_plain);
+        tcase_add_test(tc, test_sasl_pwdb);
         tcase_add_test(tc, test_sasl_failed_reauth_drops_login);
         tcase_add_test(tc, test_sasl_steps);
         tcase_add_test(tc, test_sasl_text_client_dropped);
