@@ -211,6 +211,9 @@ gen_modes(struct pbuf *b)
     concat(b, OP_PREPEND, "a", "yy");
     concat(b, OP_APPENDQ, "nokey", "zz");
     concat(b, OP_PREPEND, "nokey", "zz");
+    concat(b, OP_APPENDQ, "a", "aq");
+    concat(b, OP_PREPENDQ, "a", "pq");
+    concat(b, OP_PREPENDQ, "nokey", "zz");
     simple(b, OP_GET, "a");
     simple(b, OP_GET, "b");
 }
