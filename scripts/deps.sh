@@ -11,8 +11,9 @@ set -eu
 # Needed to build and to run make check.
 required="build-essential autoconf automake pkg-config libevent-dev libjemalloc-dev check"
 # Optional: sd_notify for the systemd unit (configure finds it), and
-# systemd-analyze (in systemd) to verify the unit in make check.
-optional="libsystemd-dev systemd"
+# systemd-analyze (in systemd) to verify the unit in make check; Cyrus SASL
+# for -S (configure finds it), saslpasswd2 and the mechanisms for its tests.
+optional="libsystemd-dev systemd libsasl2-dev sasl2-bin libsasl2-modules"
 # Reference server and tools the tests compare against, the fuzzing
 # compiler, the formatter, and what the docs and scripts use.
 tools="memcached libmemcached-tools netcat-openbsd clang clang-format groff-base man-db git procps"

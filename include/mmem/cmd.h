@@ -49,6 +49,7 @@
  * connection's to count; cmd/ counts everything else into ctx->stats.
  * ------------------------------------------------------------------------- */
 
+struct mm_auth;
 struct mm_item;
 struct mm_out;
 struct mm_req;
@@ -87,6 +88,8 @@ struct mm_cmd_env {
      * graceful". Called before mm_cmd_exec returns MM_CMD_CLOSE. */
     void (*shutdown)(void *arg, bool graceful);
     void *arg;
+    /* -Y: the loaded auth file (auth.h); NULL = text clients need no auth. */
+    const struct mm_auth *auth;
 };
 
 /* Per-worker execution context. */

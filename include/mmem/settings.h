@@ -134,6 +134,8 @@ struct mm_settings {
     /* commands */
     bool flush_enabled;    /* false with -F */
     bool dump_enabled;     /* false with -X */
+    const char *auth_file; /* -Y: ASCII auth "user:password" file, NULL = off */
+    bool sasl;             /* -S: binary clients must authenticate (SASL) */
     bool watch_enabled;    /* false with -W */
     char prefix_delimiter; /* -D, default ':' */
     bool detail_enabled;   /* set when -D is given */

@@ -47,8 +47,8 @@ mm_cmd_version(const struct mm_cmd_env *env)
     return env->version != NULL ? env->version : PACKAGE_VERSION;
 }
 
-static mm_reltime_t
-rel_exptime(const struct mm_cmd_ctx *ctx, int64_t exptime)
+mm_reltime_t
+mm_cmd_rel_exptime(const struct mm_cmd_ctx *ctx, int64_t exptime)
 {
     return mm_clock_exptime(ctx->env->clock, exptime);
 }
@@ -70,8 +70,8 @@ reply_value(struct mm_cmd_ctx *ctx, struct mm_out *out, struct mm_item *it, bool
     MM_OUT_LIT(out, "\r\n");
 }
 
-static void
-count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_result why)
+void
+mm_cmd_count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_result why)
 {
     /* memcached 1.6 counts gat/gats as touches only, not as gets. */
     if (touch) {
@@ -113,7 +113,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
     bool touch = req->type == MM_REQ_GAT || req->type == MM_REQ_GATS;
     bool with_cas = req->type == MM_REQ_GETS || req->type == MM_REQ_GATS;
-    mm_reltime_t exp = touch ? rel_exptime(ctx, req->exptime) : 0;
+    mm_reltime_t exp = touch ? mm_cmd_rel_exptime(ctx, req->exptime) : 0;
     struct mm_out_mark mark;
     struct mm_span key;
     size_t pos = 0;
@@ -130,7 +130,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         }
         it = mm_store_get(ctx->env->store, key.p, key.len, mm_hash(key.p, key.len), touch, exp,
                           &why);
-        count_get(ctx->stats, touch, it != NULL, why);
+        mm_cmd_count_get(ctx->stats, touch, it != NULL, why);
         if (it != NULL) {
             reply_value(ctx, out, it, with_cas);
         }
@@ -195,7 +195,7 @@ exec_touch(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
     enum mm_store_rc rc =
         mm_store_touch(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
-                       rel_exptime(ctx, req->exptime));
+                       mm_cmd_rel_exptime(ctx, req->exptime));
 
     MM_STAT_INCR(ctx->stats, cmd_touch);
     if (rc == MM_STORE_OK) {
@@ -226,7 +226,7 @@ exec_flush_all(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *
     /* A delay of 0 or less means now; a positive one follows the exptime
      * rules (over 30 days is an absolute Unix time). */
     if (req->num > 0) {
-        when = rel_exptime(ctx, req->num);
+        when = mm_cmd_rel_exptime(ctx, req->num);
     } else {
         when = mm_clock_now(env->clock);
     }
@@ -345,8 +345,8 @@ mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out
     return MM_CMD_OK;
 }
 
-static enum mm_store_mode
-store_mode(enum mm_req_type t)
+enum mm_store_mode
+mm_cmd_store_mode(enum mm_req_type t)
 {
     switch (t) {
     case MM_REQ_ADD:
@@ -376,7 +376,7 @@ mm_cmd_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_o
         return mm_cmd_meta_store_begin(ctx, req, out, it, dst);
     }
     *it = mm_store_reserve(st, req->key.p, req->key.len, h, req->flags,
-                           rel_exptime(ctx, req->exptime), req->vlen, &rc);
+                           mm_cmd_rel_exptime(ctx, req->exptime), req->vlen, &rc);
     if (*it != NULL) {
         *dst = mm_item_data(*it);
         return MM_CMD_STORE_READ;
@@ -418,7 +418,7 @@ mm_cmd_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_ite
         REPLY(req, out, "CLIENT_ERROR bad data chunk\r\n");
         return;
     }
-    rc = mm_store_commit(ctx->env->store, it, store_mode(req->type), req->cas, NULL);
+    rc = mm_store_commit(ctx->env->store, it, mm_cmd_store_mode(req->type), req->cas, NULL);
     switch (rc) {
     case MM_STORE_OK:
         if (is_cas) {

@@ -4,11 +4,27 @@
 /* Private to src/cmd (and its white-box tests). */
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "mmem/clock.h"
+#include "mmem/req.h"
+#include "mmem/store.h"
+
+struct mm_cmd_ctx;
 struct mm_cmd_env;
+struct mm_stats;
 
 /* The version string commands report: env->version or PACKAGE_VERSION. */
 const char *mm_cmd_version(const struct mm_cmd_env *env);
+
+/* Shared by the text and binary command sets, so both count and convert
+ * alike. */
+/* A client's exptime as a store reltime (0 = never). */
+mm_reltime_t mm_cmd_rel_exptime(const struct mm_cmd_ctx *ctx, int64_t exptime);
+/* Count one key of a get (touch: gat) into the stats block. */
+void mm_cmd_count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_result why);
+/* The store mode of a storage request type. */
+enum mm_store_mode mm_cmd_store_mode(enum mm_req_type t);
 
 /* memcached's highest slab class id + 1, for "stats cachedump" checks. */
 #define MM_CMD_MAX_SLAB_CLASSES 64

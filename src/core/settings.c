@@ -2,7 +2,7 @@
  * options parsed into struct mm_settings, with memcached's defaults, its
  * validation messages and exit statuses, plus the "stats settings" listing in
  * memcached's order. Options that mmem does not implement are either refused
- * by name (-S -Y -Z -e) or accepted, validated and noted for main to report.
+ * by name (-Z -e; -S when built without SASL) or accepted, validated and noted for main to report.
  * No I/O other than writing messages to the FILEs the caller passes. */
 #include "config.h"
 
@@ -927,11 +927,11 @@ mm_settings_usage(FILE *out)
             "-B, --protocol=<name>     ascii, binary or auto (default: auto)\n"
             "-I, --max-item-size=<num> largest item, with k or m suffix\n"
             "                          (default: 1m, min: 1k, max: 1024m)\n"
-            "-S, --enable-sasl         SASL authentication (not supported yet)\n"
+            "-S, --enable-sasl         turn on SASL authentication (binary protocol)\n"
             "-F, --disable-flush-all   refuse the flush_all command\n"
             "-X, --disable-dumping     refuse stats cachedump and lru_crawler metadump\n"
             "-W, --disable-watch       refuse the watch command\n"
-            "-Y, --auth-file=<file>    ascii authentication (not supported yet)\n"
+            "-Y, --auth-file=<file>    ASCII authentication: a file of user:password lines\n"
             "-e, --memory-file=<file>  item memory in a mapped file (not supported yet)\n"
             "-Z, --enable-ssl          TLS (not supported yet)\n"
             "-N, --napi-ids=<num>      NAPI ids (accepted, no effect)\n"
@@ -1257,7 +1257,14 @@ parse_one(struct mm_settings *s, int c, const char *arg, FILE *out, FILE *err)
         s->item_size_max = parse_item_size(arg);
         break;
     case 'S':
-        return unsupported(s, err, "-S", "SASL authentication");
+#ifdef MMEM_WITH_SASL
+        s->sasl = true;
+        break;
+#else
+        fprintf(err, "mmem: -S (SASL authentication) is not available: this mmem was built "
+                     "without Cyrus SASL (configure --with-sasl)\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+#endif
     case 'F':
         s->flush_enabled = false;
         break;
@@ -1268,7 +1275,8 @@ parse_one(struct mm_settings *s, int c, const char *arg, FILE *out, FILE *err)
         s->watch_enabled = false;
         break;
     case 'Y':
-        return unsupported(s, err, "-Y", "ascii authentication");
+        s->auth_file = arg;
+        break;
     case 'e':
         return unsupported(s, err, "-e", "memory file");
     case 'o':
@@ -1388,6 +1396,23 @@ mm_settings_check(struct mm_settings *s, FILE *err)
         fprintf(err, "ERROR: Invalid port number %d.\n", s->udp_port);
         return fail(s, MM_SETTINGS_EX_USAGE);
     }
+    /* Auth pins the protocol: ASCII tokens (-Y) only exist in text, SASL
+     * (-S) only in binary; "auto" becomes the one that can authenticate. */
+    if (s->auth_file != NULL) {
+        if (s->binding_protocol == MM_SETTINGS_PROTO_BINARY) {
+            fprintf(err, "ERROR: You cannot allow the BINARY protocol while using ascii "
+                         "authentication tokens.\n");
+            return fail(s, MM_SETTINGS_EX_USAGE);
+        }
+        s->binding_protocol = MM_SETTINGS_PROTO_ASCII;
+    }
+    if (s->sasl) {
+        if (s->binding_protocol == MM_SETTINGS_PROTO_ASCII) {
+            fprintf(err, "ERROR: You cannot allow the ASCII protocol while using SASL.\n");
+            return fail(s, MM_SETTINGS_EX_USAGE);
+        }
+        s->binding_protocol = MM_SETTINGS_PROTO_BINARY;
+    }
     /* mmem's slab allocator takes pages of at least one item. */
     s->slab_page_size =
         s->item_size_max > MEMCACHED_PAGE_SIZE ? s->item_size_max : MEMCACHED_PAGE_SIZE;
@@ -1457,8 +1482,12 @@ mm_settings_emit(const struct mm_settings *s, mm_settings_emit_fn fn, void *arg)
     emit_bool(&e, "cas_enabled", s->use_cas);
     emit_fmt(&e, "tcp_backlog", "%d", s->backlog);
     emit_str(&e, "binding_protocol", protos[s->binding_protocol]);
-    emit_bool(&e, "auth_enabled_sasl", false);
-    emit_bool(&e, "auth_enabled_ascii", false);
+    emit_bool(&e, "auth_enabled_sasl", s->sasl);
+    if (s->auth_file != NULL) {
+        emit_str(&e, "auth_enabled_ascii", s->auth_file);
+    } else {
+        emit_bool(&e, "auth_enabled_ascii", false);
+    }
     emit_fmt(&e, "item_size_max", "%zu", s->item_size_max);
     emit_bool(&e, "maxconns_fast", s->maxconns_fast);
     emit_fmt(&e, "hashpower_init", "%d", s->hashpower_init);

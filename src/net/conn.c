@@ -2,17 +2,22 @@
  * execute them through cmd/, read storage values straight into item memory,
  * and write the replies gathered in the connection's mm_out. Also the
  * per-worker connection set: the dirty list flushed before each poll, the
- * idle sweep and "stats conns". Binary and UDP are not served here yet. */
+ * idle sweep and "stats conns". The first byte picks the protocol (0x80:
+ * binary, as memcached's -B auto); UDP is not served here yet. */
 #include "config.h"
 
 #include "mmem/conn.h"
 
 #include "mmem/alloc.h"
 #include "mmem/cmd.h"
+#include "mmem/cmd_auth.h"
+#include "mmem/cmd_binary.h"
+#include "mmem/cmd_sasl.h"
 #include "mmem/ev.h"
 #include "mmem/iobuf.h"
 #include "mmem/log.h"
 #include "mmem/out.h"
+#include "mmem/protocol_binary.h"
 #include "mmem/req.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
@@ -57,6 +62,9 @@ struct mm_conn {
     bool yielded;       /* -R reached with requests still buffered */
     bool write_blocked; /* the socket said EAGAIN: wait for POLLOUT */
     bool started;       /* the first byte was seen (protocol chosen) */
+    bool binary;        /* speaking the binary protocol */
+    bool authed;        /* passed -Y / -S authentication */
+    bool auth_read;     /* CONN_NREAD is reading an ASCII auth token */
     int fd;
     enum mm_conn_transport transport;
     enum conn_state state;
@@ -69,12 +77,15 @@ struct mm_conn {
     /* The storage request whose value is being read or swallowed. Only the
      * non-span fields of req are valid (the line is consumed). */
     struct mm_req req;
+    struct mm_bin_req breq; /* the same, for a binary storage request */
     struct mm_item *it;
     char *dst;
     size_t vlen, vgot;
     char trailer[2];
     size_t tgot;
     size_t swallow;
+    char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
+    struct mm_cmd_sasl *sasl;             /* -S: Cyrus state, made on demand */
 };
 
 static time_t
@@ -268,6 +279,19 @@ conn_store_finish(struct mm_conn *c)
     c->it = NULL;
     c->dst = NULL;
     c->state = CONN_PARSE;
+    if (c->auth_read) {
+        c->auth_read = false;
+        if (ok) {
+            c->authed = mm_cmd_ascii_auth(c->set->cmd, c->auth_buf, c->vlen, &c->out);
+        } else {
+            mm_cmd_ascii_auth_bad_trailer(&c->out);
+        }
+        return;
+    }
+    if (c->binary) {
+        mm_cmd_bin_store_end(c->set->cmd, &c->breq, it, &c->out);
+        return;
+    }
     mm_cmd_store_end(c->set->cmd, &c->req, it, ok, &c->out);
 }
 
@@ -345,6 +369,142 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req)
     }
 }
 
+/* A text line on a -Y connection not authenticated yet (cmd_auth.h): only
+ * "set" is heard, and its value is read as a token, never stored. */
+static void
+conn_auth_line(struct mm_conn *c, const struct mm_req *req)
+{
+    if (req->type != MM_REQ_SET) {
+        mm_cmd_unauthenticated(&c->out);
+        return;
+    }
+    if (req->vlen > MM_CMD_AUTH_TOKEN_MAX) {
+        mm_cmd_ascii_auth_too_long(c->set->cmd, &c->out);
+        c->state = CONN_SWALLOW;
+        c->swallow = (size_t)req->vlen + 2;
+        return;
+    }
+    c->state = CONN_NREAD;
+    c->auth_read = true;
+    c->it = NULL;
+    c->dst = c->auth_buf;
+    c->vlen = req->vlen;
+    c->vgot = 0;
+    c->tgot = 0;
+}
+
+/* A binary storage request: its value (no trailer) goes into the item. */
+static void
+conn_start_bin_store(struct mm_conn *c, const struct mm_bin_req *breq)
+{
+    struct mm_item *it = NULL;
+    char *dst = NULL;
+
+    c->breq = *breq;
+    memset(&c->breq.req.key, 0, sizeof(c->breq.req.key));
+    memset(&c->breq.req.args, 0, sizeof(c->breq.req.args));
+    if (mm_cmd_bin_store_begin(c->set->cmd, breq, &c->out, &it, &dst) == MM_CMD_STORE_READ) {
+        c->state = CONN_NREAD;
+        c->it = it;
+        c->dst = dst;
+        c->vlen = breq->req.vlen;
+        c->vgot = 0;
+        /* No trailer in binary: mark it as already read and good. */
+        c->trailer[0] = '\r';
+        c->trailer[1] = '\n';
+        c->tgot = 2;
+    } else {
+        c->state = CONN_SWALLOW;
+        c->swallow = breq->req.vlen;
+    }
+}
+
+/* -S (cmd_sasl.h): the gate for unauthenticated connections, and SASL
+ * requests, which are executed with their whole body in the buffer. Returns
+ * true when it handled breq; *more then says whether to go on parsing. */
+static bool
+conn_sasl_gate(struct mm_conn *c, const struct mm_bin_req *breq, const char *p, size_t len,
+               bool *more)
+{
+    const struct mm_bin_header *h = &breq->hdr;
+    size_t need = MM_BIN_HEADER_LEN + (size_t)h->bodylen;
+
+    *more = false;
+    if (!c->authed && !mm_cmd_sasl_allowed_unauth(h->opcode)) {
+        mm_cmd_sasl_refuse(h, &c->out);
+        c->state = CONN_CLOSING;
+        return true;
+    }
+    if (!mm_cmd_sasl_opcode(h->opcode) || breq->close_after) {
+        return false;
+    }
+    if (h->bodylen > MM_CMD_SASL_BODY_MAX) {
+        mm_cmd_sasl_refuse(h, &c->out);
+        c->state = CONN_CLOSING;
+        return true;
+    }
+    if (len < need) {
+        if (mm_iobuf_full(&c->rbuf)) {
+            c->state = CONN_CLOSING;
+        }
+        return true;
+    }
+    mm_cmd_sasl_exec(c->set->cmd, &c->sasl, h, p + MM_BIN_HEADER_LEN, &c->out, &c->authed);
+    mm_iobuf_consume(&c->rbuf, need);
+    *more = true;
+    return true;
+}
+
+static bool
+conn_one_bin_request(struct mm_conn *c)
+{
+    const char *p = mm_iobuf_data(&c->rbuf);
+    size_t len = mm_iobuf_len(&c->rbuf);
+    struct mm_bin_req breq;
+    size_t used = 0;
+    enum mm_bin_rc rc;
+
+    mm_iobuf_hold(&c->rbuf);
+    rc = mm_bin_parse(p, len, &breq, &used);
+    if (rc == MM_BIN_AGAIN) {
+        mm_iobuf_unhold(&c->rbuf);
+        if (mm_iobuf_full(&c->rbuf)) {
+            c->state = CONN_CLOSING;
+        }
+        return false;
+    }
+    if (rc == MM_BIN_CLOSE) {
+        mm_iobuf_unhold(&c->rbuf);
+        c->state = CONN_CLOSING;
+        return false;
+    }
+    __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
+    if (c->set->cmd->env->settings != NULL && c->set->cmd->env->settings->sasl) {
+        bool more;
+
+        mm_iobuf_unhold(&c->rbuf);
+        if (conn_sasl_gate(c, &breq, p, len, &more)) {
+            return more;
+        }
+        mm_iobuf_hold(&c->rbuf);
+    }
+    if (breq.action == MM_BIN_ACT_STORE) {
+        conn_start_bin_store(c, &breq);
+        mm_iobuf_unhold(&c->rbuf);
+        mm_iobuf_consume(&c->rbuf, used);
+        return true;
+    }
+    if (mm_cmd_bin_exec(c->set->cmd, &breq, &c->out) == MM_CMD_CLOSE) {
+        c->state = CONN_CLOSING;
+    } else if (breq.swallow > 0) {
+        c->state = CONN_SWALLOW;
+        c->swallow = (size_t)breq.swallow;
+    }
+    mm_iobuf_unhold(&c->rbuf);
+    mm_iobuf_consume(&c->rbuf, used);
+    return c->state != CONN_CLOSING;
+}
+
 /* Parse and execute one buffered request. Returns false when nothing more
  * can be done with the bytes buffered now. */
 static bool
@@ -357,13 +517,18 @@ conn_one_request(struct mm_conn *c)
     enum mm_text_rc rc;
 
     if (!c->started) {
+        const struct mm_settings *st = c->set->cmd->env->settings;
+        enum mm_settings_proto proto = st != NULL ? st->binding_protocol : MM_SETTINGS_PROTO_AUTO;
+
         c->started = true;
-        if ((unsigned char)p[0] == 0x80) {
-            /* TODO(net): serve the binary protocol once proto/ parses it. */
-            mm_log_info("conn %d: binary protocol request; not served yet, closing", c->fd);
-            c->state = CONN_CLOSING;
-            return false;
-        }
+        /* -B binary frames everything as binary, so a text client is
+         * dropped as a bad magic byte once a header's worth has arrived
+         * (as memcached does); -B ascii never looks at the first byte. */
+        c->binary = proto == MM_SETTINGS_PROTO_BINARY ||
+                    ((unsigned char)p[0] == MM_BIN_MAGIC_REQ && proto != MM_SETTINGS_PROTO_ASCII);
+    }
+    if (c->binary) {
+        return conn_one_bin_request(c);
     }
     memset(&req, 0, sizeof(req));
     mm_iobuf_hold(&c->rbuf);
@@ -386,6 +551,12 @@ conn_one_request(struct mm_conn *c)
         return false;
     }
     __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
+    if (c->set->cmd->env->auth != NULL && !c->authed) {
+        conn_auth_line(c, &req);
+        mm_iobuf_unhold(&c->rbuf);
+        mm_iobuf_consume(&c->rbuf, used);
+        return c->state != CONN_CLOSING;
+    }
     if (mm_req_is_storage(req.type)) {
         conn_start_store(c, &req);
         mm_iobuf_unhold(&c->rbuf);
@@ -591,6 +762,7 @@ mm_conn_close(struct mm_conn *c)
         mm_cmd_store_abort(set->cmd, c->it);
         c->it = NULL;
     }
+    mm_cmd_sasl_free(&c->sasl);
     mm_out_fini(&c->out);
     mm_iobuf_fini(&c->rbuf);
     MM_STAT_ADD(set->cmd->stats, curr_connections, (uint64_t)-1);

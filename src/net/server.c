@@ -7,6 +7,8 @@
 #include "mmem/server.h"
 
 #include "mmem/alloc.h"
+#include "mmem/auth.h"
+#include "mmem/cmd_sasl.h"
 #include "mmem/clock.h"
 #include "mmem/cmd.h"
 #include "mmem/ev.h"
@@ -33,6 +35,8 @@ struct mm_server {
     struct mm_store *store;
     struct mm_clock *clock;
     struct mm_cmd_env env;
+    struct mm_auth *auth; /* -Y table, shared read-only by the workers */
+    bool sasl_up;         /* -S: Cyrus SASL initialised */
     struct mm_conn_cfg conn_cfg;
     struct mm_listener *listener;
     struct mm_worker **workers;
@@ -182,6 +186,21 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
     srv->env.server_gauges = env_server_gauges;
     srv->env.shutdown = env_shutdown;
     srv->env.arg = srv;
+    if (s->auth_file != NULL) {
+        srv->auth = mm_auth_load(s->auth_file, stderr);
+        if (srv->auth == NULL) {
+            mm_server_destroy(&srv);
+            return NULL;
+        }
+        srv->env.auth = srv->auth;
+    }
+    if (s->sasl) {
+        if (!mm_cmd_sasl_init(stderr)) {
+            mm_server_destroy(&srv);
+            return NULL;
+        }
+        srv->sasl_up = true;
+    }
     mm_conn_cfg_from_settings(&srv->conn_cfg, s);
 
     memset(&lc, 0, sizeof(lc));
@@ -282,6 +301,10 @@ mm_server_destroy(struct mm_server **srvp)
     mm_free(srv->workers);
     mm_listener_destroy(&srv->listener);
     pthread_mutex_destroy(&srv->base_lock);
+    mm_auth_free(&srv->auth);
+    if (srv->sasl_up) {
+        mm_cmd_sasl_shutdown();
+    }
     mm_free(srv);
     *srvp = NULL;
 }

@@ -673,8 +673,8 @@ START_TEST(test_lit_key_too_long_in_get)
 
     lit_connect(&c);
     ck_assert(mm_tclient_cmd(&c, "set lk 0 0 1\r\nx\r\n", "STORED\r\n"));
-    ck_assert(mm_tclient_cmd(&c, "get lk " K251 " lk\r\n",
-                             "CLIENT_ERROR bad command line format\r\n"));
+    ck_assert(
+        mm_tclient_cmd(&c, "get lk " K251 " lk\r\n", "CLIENT_ERROR bad command line format\r\n"));
     ck_assert(mm_tclient_cmd(&c, "get lk\r\n", "VALUE lk 0 1\r\nx\r\nEND\r\n"));
     mm_tclient_close(&c);
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs libmemcached's protocol checker (memccapable, text protocol) against a
+# Runs libmemcached's protocol checker (memccapable, text and binary) against a
 # fresh mmem. Fails on a non-zero exit status or any failed check in the
 # output; skips (77) only when memccapable is not installed.
 #
@@ -80,24 +80,27 @@ else
     fi
 fi
 
-echo "memccapable -a against $host:$port"
-"$capable" -a -v -t 5 -h "$host" -p "$port" >"$tmp/out" 2>&1
-rc=$?
-cat "$tmp/out"
-
 status=0
-if [ $rc -ne 0 ]; then
-    echo "FAIL: memccapable exited with $rc"
-    status=1
-fi
-if grep -q '\[FAIL\]' "$tmp/out"; then
-    echo "FAIL: memccapable reported failed checks"
-    status=1
-fi
-if ! grep -q 'All tests passed' "$tmp/out"; then
-    echo "FAIL: memccapable did not report success"
-    status=1
-fi
+# -a: the text protocol; -b: the binary protocol.
+for mode in -a -b; do
+    echo "memccapable $mode against $host:$port"
+    "$capable" "$mode" -v -t 5 -h "$host" -p "$port" >"$tmp/out" 2>&1
+    rc=$?
+    cat "$tmp/out"
+
+    if [ $rc -ne 0 ]; then
+        echo "FAIL: memccapable $mode exited with $rc"
+        status=1
+    fi
+    if grep -q '\[FAIL\]' "$tmp/out"; then
+        echo "FAIL: memccapable $mode reported failed checks"
+        status=1
+    fi
+    if ! grep -q 'All tests passed' "$tmp/out"; then
+        echo "FAIL: memccapable $mode did not report success"
+        status=1
+    fi
+done
 
 if [ -n "$pid" ]; then
     kill -TERM "$pid" 2>/dev/null

@@ -538,11 +538,21 @@ START_TEST(test_binary_closes)
     char buf[64];
     bool eof = false;
     unsigned char hdr[24] = {0x80, 0x0b};
+    size_t n;
     int fd;
 
+    /* A 0x80 first byte selects the binary protocol: VERSION is answered,
+     * then a packet with a bad magic byte closes the connection. */
     default_cfg(&cfg);
     setup_with(backend_names[_i], &cfg);
     fd = open_conn(SOCK_STREAM, &c);
+    send_all(fd, (const char *)hdr, sizeof(hdr));
+    n = collect(fd, buf, sizeof(buf), 24, &eof);
+    ck_assert_uint_ge(n, 24);
+    ck_assert_uint_eq((unsigned char)buf[0], 0x81);
+    ck_assert_uint_eq((unsigned char)buf[1], 0x0b);
+    ck_assert(!eof);
+    hdr[0] = 0x81;
     send_all(fd, (const char *)hdr, sizeof(hdr));
     ck_assert_uint_eq(collect(fd, buf, sizeof(buf), sizeof(buf), &eof), 0);
     ck_assert(eof);

@@ -517,11 +517,8 @@ START_TEST(test_bad_values)
 END_TEST
 
 static const char *const unsupported_flags[][3] = {
-    {"-S", NULL, "-S"},
     {"-Z", NULL, "-Z"},
-    {"-Y", "/tmp/auth", "-Y"},
     {"-e", "/tmp/memfile", "-e"},
-    {"--enable-sasl", NULL, "-S"},
     {"--enable-ssl", NULL, "-Z"},
 };
 
@@ -535,6 +532,34 @@ START_TEST(test_unsupported_flags)
     /* The message names the short flag, also when the long form was used. */
     ck_assert_msg(strstr(R.err, unsupported_flags[_i][2]) != NULL, "%s: %s",
                   unsupported_flags[_i][0], R.err);
+}
+END_TEST
+
+/* -Y and -S pin the protocol to the one that can authenticate. */
+START_TEST(test_auth_flags)
+{
+    run("-Y", "/tmp/auth", NULL);
+    expect_ok();
+    ck_assert_str_eq(R.s.auth_file, "/tmp/auth");
+    ck_assert_int_eq(R.s.binding_protocol, MM_SETTINGS_PROTO_ASCII);
+    run("-Y", "/tmp/auth", "-B", "binary", NULL);
+    expect_fail("ERROR: You cannot allow the BINARY protocol while using ascii authentication "
+                "tokens.\n",
+                MM_SETTINGS_EX_USAGE);
+#ifdef MMEM_WITH_SASL
+    run("--enable-sasl", NULL);
+    expect_ok();
+    ck_assert(R.s.sasl);
+    ck_assert_int_eq(R.s.binding_protocol, MM_SETTINGS_PROTO_BINARY);
+    run("-S", "-B", "ascii", NULL);
+    expect_fail("ERROR: You cannot allow the ASCII protocol while using SASL.\n",
+                MM_SETTINGS_EX_USAGE);
+#else
+    run("-S", NULL);
+    ck_assert_int_eq(R.rc, MM_SETTINGS_ERROR);
+    ck_assert_int_eq(R.s.exit_code, MM_SETTINGS_EX_USAGE);
+    ck_assert_ptr_nonnull(strstr(R.err, "-S"));
+#endif
 }
 END_TEST
 
@@ -1141,6 +1166,7 @@ settings_suite(void)
     tcase_add_test(tc, test_split_listen);
     tcase_add_test(tc, test_ready_fd);
     tcase_add_test(tc, test_thread_warning);
+    tcase_add_test(tc, test_auth_flags);
     tcase_add_test(tc, test_accepted_like_memcached);
     tcase_add_test(tc, test_version);
     tcase_add_test(tc, test_license);
