@@ -63,22 +63,8 @@ conns_max=$((idle + 1100))
 [ $conns_max -ge 4096 ] || conns_max=4096
 
 # --- binaries ---------------------------------------------------------------
-build="$src/_build/bench"
-if [ -n "${MMEM_BENCH_BIN:-}" ]; then
-    mmem=$MMEM_BENCH_BIN
-    load=${MMEM_LOAD_BIN:-$(dirname "$mmem")/../scripts/load/mmem-load}
-else
-    mm_require_clean_srcdir "$src"
-    mm_bootstrap "$src"
-    mm_configure "$src" "$build"
-    make -C "$build" -j"$(mm_jobs)" src/mmem scripts/load/mmem-load >/dev/null
-    mmem="$build/src/mmem"
-    load="$build/scripts/load/mmem-load"
-fi
-memcached=${MEMCACHED_BIN:-/usr/bin/memcached}
-[ -x "$mmem" ] || mm_die "no mmem binary at $mmem"
-[ -x "$load" ] || mm_die "no mmem-load at $load"
-[ -x "$memcached" ] || mm_die "no memcached at $memcached (apt-get install memcached)"
+mmem="" load="" memcached="" # set by mm_bench_binaries
+mm_bench_binaries "$src"
 command -v nc >/dev/null 2>&1 || mm_die "nc (netcat) is needed to read stats"
 port_base=${MMEM_BENCH_PORT:-23010}
 mkdir -p "$out"

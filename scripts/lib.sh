@@ -119,3 +119,27 @@ mm_count_results()
     done
     printf '%s %s %s\n' "$p" "$f" "$s"
 }
+
+# The binaries a benchmark compares: sets mmem, load and memcached. Uses
+# MMEM_BENCH_BIN / MMEM_LOAD_BIN / MEMCACHED_BIN when given, otherwise builds
+# mmem and the load tool in <srcdir>/_build/bench.
+mm_bench_binaries()
+{
+    local _src="$1"
+    local _build="$_src/_build/bench"
+    if [ -n "${MMEM_BENCH_BIN:-}" ]; then
+        mmem=$MMEM_BENCH_BIN
+        load=${MMEM_LOAD_BIN:-$(dirname "$mmem")/../scripts/load/mmem-load}
+    else
+        mm_require_clean_srcdir "$_src"
+        mm_bootstrap "$_src"
+        mm_configure "$_src" "$_build"
+        make -C "$_build" -j"$(mm_jobs)" src/mmem scripts/load/mmem-load >/dev/null
+        mmem="$_build/src/mmem"
+        load="$_build/scripts/load/mmem-load"
+    fi
+    memcached=${MEMCACHED_BIN:-/usr/bin/memcached}
+    [ -x "$mmem" ] || mm_die "no mmem binary at $mmem"
+    [ -x "$load" ] || mm_die "no mmem-load at $load"
+    [ -x "$memcached" ] || mm_die "no memcached at $memcached (apt-get install memcached)"
+}
