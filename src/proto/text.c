@@ -350,41 +350,27 @@ parse_flush_all(const struct line *l, struct mm_req *req)
     req->num = delay;
 }
 
+/* "verbosity <level> [noreply]" and "cache_memlimit <MB> [noreply]": one
+ * 32-bit argument. They differ only in the error memcached gives for a bad
+ * number: verbosity a format error, cache_memlimit a plain "ERROR" (noreply
+ * honoured by both). */
 static void
-parse_verbosity(const struct line *l, struct mm_req *req)
+parse_u32_arg(const struct line *l, struct mm_req *req, enum mm_req_type type,
+              enum mm_req_err bad_number)
 {
-    uint32_t level;
+    uint32_t v;
 
     if (l->ntok != 2 && l->ntok != 3) {
         set_error(req, MM_REQ_ERR_UNKNOWN, false);
         return;
     }
-    req->type = MM_REQ_VERBOSITY;
+    req->type = type;
     req->noreply = last_is_noreply(l);
-    if (!text_strtoul(l->tok[1], &level)) {
-        set_error(req, MM_REQ_ERR_FORMAT, req->noreply);
+    if (!text_strtoul(l->tok[1], &v)) {
+        set_error(req, bad_number, req->noreply);
         return;
     }
-    req->num = level;
-}
-
-static void
-parse_memlimit(const struct line *l, struct mm_req *req)
-{
-    uint32_t mb;
-
-    if (l->ntok != 2 && l->ntok != 3) {
-        set_error(req, MM_REQ_ERR_UNKNOWN, false);
-        return;
-    }
-    req->type = MM_REQ_CACHE_MEMLIMIT;
-    req->noreply = last_is_noreply(l);
-    if (!text_strtoul(l->tok[1], &mb)) {
-        /* memcached answers a plain "ERROR" here, noreply still honoured. */
-        set_error(req, MM_REQ_ERR_UNKNOWN, req->noreply);
-        return;
-    }
-    req->num = mb;
+    req->num = v;
 }
 
 static void
@@ -470,7 +456,7 @@ dispatch(const struct line *l, struct mm_req *req)
         if (span_eq(cmd, "cas")) {
             parse_storage(l, req, MM_REQ_CAS);
         } else if (span_eq(cmd, "cache_memlimit")) {
-            parse_memlimit(l, req);
+            parse_u32_arg(l, req, MM_REQ_CACHE_MEMLIMIT, MM_REQ_ERR_UNKNOWN);
         } else {
             set_error(req, MM_REQ_ERR_UNKNOWN, false);
         }
@@ -512,7 +498,7 @@ dispatch(const struct line *l, struct mm_req *req)
     } else if (span_eq(cmd, "quit")) {
         req->type = MM_REQ_QUIT;
     } else if (span_eq(cmd, "verbosity")) {
-        parse_verbosity(l, req);
+        parse_u32_arg(l, req, MM_REQ_VERBOSITY, MM_REQ_ERR_FORMAT);
     } else {
         struct mm_span last = l->tok[seen(l) - 1];
 
