@@ -8,7 +8,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -16,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "it_load.h"
 #include "server.h"
 
 #define MEM_MB 64
@@ -88,36 +87,6 @@ sampler_stop(struct sampler *s)
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static uint64_t
-rng_next(uint64_t *s)
-{
-    /* xorshift64*: seeded per thread so a failing run can be repeated. */
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1DULL;
-}
-
-/* Log-uniform in [lo, hi]: as many small values as large ones per decade. */
-static size_t
-rng_len(uint64_t *s, size_t lo, size_t hi)
-{
-    double u = (double)(rng_next(s) >> 11) / (double)(1ULL << 53);
-    double v = exp(log((double)lo) + u * (log((double)hi) - log((double)lo)));
-    size_t n = (size_t)v;
-
-    return n < lo ? lo : n > hi ? hi : n;
-}
 
 /* The bytes of key k at length len: a get can check them without a log of
  * what was written, and a value landing under the wrong key fails. */
@@ -216,11 +185,12 @@ churner_main(void *arg)
         free(scratch);
         return NULL;
     }
-    for (op = 0; op < OPS_PER_CLIENT && w->bytes < BYTES_PER_CLIENT && now_ms() < w->end_ms; op++) {
-        unsigned k = (unsigned)(rng_next(&rng) % NKEYS);
+    for (op = 0; op < OPS_PER_CLIENT && w->bytes < BYTES_PER_CLIENT && it_now_ms() < w->end_ms;
+         op++) {
+        unsigned k = (unsigned)(it_rng_next(&rng) % NKEYS);
         char *line;
 
-        if (rng_next(&rng) % 100 < GET_PERCENT) {
+        if (it_rng_next(&rng) % 100 < GET_PERCENT) {
             int n = snprintf(req, 64, "get k%u\r\n", k);
 
             w->gets++;
@@ -230,7 +200,7 @@ churner_main(void *arg)
             continue;
         }
         {
-            size_t len = rng_len(&rng, w->min_len, w->max_len);
+            size_t len = it_rng_len(&rng, w->min_len, w->max_len);
             size_t n = (size_t)sprintf(req, "set k%u 0 0 %zu\r\n", k, len);
 
             fill(req + n, k, len);
@@ -273,7 +243,7 @@ churn(const char *name, size_t min_len, size_t max_len)
     struct sampler smp;
     struct mm_tclient c;
     struct mm_tstats st;
-    double t0 = now_ms();
+    double t0 = it_now_ms();
     long sets = 0;
     long gets = 0;
     long hits = 0;
@@ -310,7 +280,7 @@ churn(const char *name, size_t min_len, size_t max_len)
     ck_assert(mm_tclient_stats(&c, NULL, &st) == 0);
     printf("%s: %.1f s, %ld sets (%lld MB, %ld out of memory), %ld gets (%ld hits), "
            "evictions %lld, peak RSS %ld kB (%ld samples), bound %d MB\n",
-           name, (now_ms() - t0) / 1000.0, sets, bytes >> 20, nomem, gets, hits,
+           name, (it_now_ms() - t0) / 1000.0, sets, bytes >> 20, nomem, gets, hits,
            mm_tstats_num(&st, "evictions"), peak, smp.samples, MEM_MB + RSS_OVERHEAD_MB);
     fflush(stdout);
     /* The load must really have gone past the limit, or the bound means
@@ -402,7 +372,7 @@ overwriter_main(void *arg)
         free(req);
         return NULL;
     }
-    while (now_ms() < b->end_ms && b->rounds < 100000) {
+    while (it_now_ms() < b->end_ms && b->rounds < 100000) {
         unsigned k = gen % NBIG;
         size_t n = (size_t)sprintf(req, "set big%u 0 0 %d\r\n", k, BIG_LEN);
         char *line;
@@ -444,10 +414,10 @@ good_main(void *arg)
         return NULL;
     }
     mm_tclient_set_timeout(&c, GOOD_TIMEOUT_MS);
-    while (now_ms() < b->end_ms && b->rounds < 100000) {
+    while (it_now_ms() < b->end_ms && b->rounds < 100000) {
         char req[96];
         char reply[32];
-        double t = now_ms();
+        double t = it_now_ms();
         int len = snprintf(reply, sizeof(reply), "v%ld", b->rounds);
 
         snprintf(req, sizeof(req), "set good 0 0 %d\r\n%s\r\n", len, reply);
@@ -461,7 +431,7 @@ good_main(void *arg)
             snprintf(b->err, sizeof(b->err), "good get %ld not served", b->rounds);
             break;
         }
-        t = now_ms() - t;
+        t = it_now_ms() - t;
         if (t > b->worst_ms) {
             b->worst_ms = t;
         }
@@ -543,7 +513,7 @@ START_TEST(test_multiget_slow_readers)
     sampler_start(&smp, srv.pid);
     memset(&over, 0, sizeof(over));
     memset(&good, 0, sizeof(good));
-    end = now_ms() + FLOOD_MS;
+    end = it_now_ms() + FLOOD_MS;
     over.end_ms = end;
     good.end_ms = end;
     ck_assert_int_eq(pthread_create(&over.tid, NULL, overwriter_main, &over), 0);
@@ -553,7 +523,7 @@ START_TEST(test_multiget_slow_readers)
         fcntl(slow[i].fd, F_SETFL, fcntl(slow[i].fd, F_GETFL) | O_NONBLOCK);
         sent[i] = 0;
     }
-    while (now_ms() < end) {
+    while (it_now_ms() < end) {
         for (i = 0; i < NSLOW; i++) {
             ssize_t n = send(slow[i].fd, line + sent[i] % line_len, line_len - sent[i] % line_len,
                              MSG_NOSIGNAL);

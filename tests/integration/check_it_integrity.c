@@ -8,15 +8,14 @@
 #include "config.h"
 
 #include <check.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client.h"
+#include "it_load.h"
 #include "server.h"
 
 #define NKEYS 64
@@ -109,33 +108,6 @@ ticket(void)
     return __atomic_add_fetch(&W->ticket, 1, __ATOMIC_SEQ_CST);
 }
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static uint64_t
-rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1DULL;
-}
-
-static size_t
-rng_len(uint64_t *s)
-{
-    double u = (double)(rng_next(s) >> 11) / (double)(1ULL << 53);
-    size_t n = (size_t)exp(u * log((double)MAX_LEN));
-
-    return n < MIN_LEN ? MIN_LEN : n > MAX_LEN ? MAX_LEN : n;
-}
-
 static uint64_t
 fnv64(const void *p, size_t n)
 {
@@ -159,7 +131,7 @@ make_value(char *buf, unsigned key, uint64_t gen, size_t len)
 
     for (i = HDR_LEN; i < len; i++) {
         /* Any byte, "\r\n" included: framing must not depend on content. */
-        buf[i] = (char)(rng_next(&s) >> 56);
+        buf[i] = (char)(it_rng_next(&s) >> 56);
     }
     snprintf(hdr, sizeof(hdr), "K%05uG%010lluL%06zuC%016llx|", key, (unsigned long long)gen, len,
              (unsigned long long)fnv64(buf + HDR_LEN, len > HDR_LEN ? len - HDR_LEN : 0));
@@ -431,9 +403,9 @@ do_incr(struct thr *t, struct mm_tclient *c, char *buf, const char *key)
 static bool
 write_key(struct thr *t, struct mm_tclient *c, char *buf, char *val, uint64_t *rng)
 {
-    unsigned key = (unsigned)(rng_next(rng) % NKEYS);
+    unsigned key = (unsigned)(it_rng_next(rng) % NKEYS);
     struct keylog *kl = &W->keys[key];
-    size_t len = rng_len(rng);
+    size_t len = it_rng_len(rng, MIN_LEN, MAX_LEN);
     char name[16];
     uint64_t gen;
 
@@ -487,7 +459,7 @@ write_rec(struct thr *t, struct mm_tclient *c, char *buf, bool prepend)
 static bool
 write_incr(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
 {
-    unsigned j = (unsigned)(rng_next(rng) % NCTRS);
+    unsigned j = (unsigned)(it_rng_next(rng) % NCTRS);
     char name[16];
 
     snprintf(name, sizeof(name), "ct%u", j);
@@ -516,8 +488,8 @@ writer_main(void *arg)
         free(val);
         return NULL;
     }
-    for (t->ops = 0; t->ops < WRITER_OPS && now_ms() < W->end_ms; t->ops++) {
-        unsigned r = (unsigned)(rng_next(&rng) % 10);
+    for (t->ops = 0; t->ops < WRITER_OPS && it_now_ms() < W->end_ms; t->ops++) {
+        unsigned r = (unsigned)(it_rng_next(&rng) % 10);
         bool ok;
 
         if (r < 7) {
@@ -542,7 +514,7 @@ writer_main(void *arg)
 static bool
 read_key(struct thr *t, struct mm_tclient *c, char *buf, char *scratch, uint64_t *rng)
 {
-    unsigned key = (unsigned)(rng_next(rng) % NKEYS);
+    unsigned key = (unsigned)(it_rng_next(rng) % NKEYS);
     struct rrec *rr = &t->reads[t->nreads];
     char name[16];
     char *val;
@@ -587,8 +559,8 @@ read_key(struct thr *t, struct mm_tclient *c, char *buf, char *scratch, uint64_t
 static bool
 read_recs(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
 {
-    unsigned w = (unsigned)(rng_next(rng) % NWRITERS);
-    bool prepend = rng_next(rng) % 2 == 0;
+    unsigned w = (unsigned)(it_rng_next(rng) % NWRITERS);
+    bool prepend = it_rng_next(rng) % 2 == 0;
     struct counted *cn = prepend ? &W->pre[w] : &W->app[w];
     uint64_t lo = __atomic_load_n(&cn->acked, __ATOMIC_SEQ_CST);
     uint64_t hi;
@@ -629,7 +601,7 @@ read_recs(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
 static bool
 read_ctr(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
 {
-    unsigned j = (unsigned)(rng_next(rng) % NCTRS);
+    unsigned j = (unsigned)(it_rng_next(rng) % NCTRS);
     uint64_t lo = __atomic_load_n(&W->ctr[j].acked, __ATOMIC_SEQ_CST);
     uint64_t hi;
     char name[16];
@@ -681,8 +653,8 @@ reader_main(void *arg)
         free(scratch);
         return NULL;
     }
-    for (t->ops = 0; t->ops < READER_OPS && now_ms() < W->end_ms; t->ops++) {
-        unsigned r = (unsigned)(rng_next(&rng) % 10);
+    for (t->ops = 0; t->ops < READER_OPS && it_now_ms() < W->end_ms; t->ops++) {
+        unsigned r = (unsigned)(it_rng_next(&rng) % 10);
         bool ok;
 
         if (r < 8) {
@@ -853,7 +825,7 @@ START_TEST(test_integrity)
         ck_assert(mm_tclient_cmd(&c, req, "STORED\r\n"));
     }
 
-    t0 = now_ms();
+    t0 = it_now_ms();
     W->end_ms = t0 + RUN_MS;
     for (i = 0; i < NWRITERS; i++) {
         memset(&wr[i], 0, sizeof(wr[i]));
@@ -894,7 +866,7 @@ START_TEST(test_integrity)
     ck_assert(mm_tclient_stats(&c, NULL, &st) == 0);
     printf("integrity: %.1f s, %ld sets, %ld appends/prepends, %ld incrs; %ld gets (%ld hits), "
            "%ld corrupted, %ld stale; evictions %lld\n",
-           (now_ms() - t0) / 1000.0, sets, appends, incrs, gets, hits, corrupt, stale_reads,
+           (it_now_ms() - t0) / 1000.0, sets, appends, incrs, gets, hits, corrupt, stale_reads,
            mm_tstats_num(&st, "evictions"));
     fflush(stdout);
     for (i = 0; i < NWRITERS; i++) {
