@@ -35,7 +35,7 @@
  * only by comparing them with the logged writes of the same length. */
 #define HDR_LEN 42
 
-/* Binary protocol opcodes and statuses used here. */
+/* Binary protocol opcodes used here. */
 #define OP_GET 0x00
 #define OP_SET 0x01
 #define OP_INCR 0x05
@@ -84,7 +84,7 @@ struct world {
     double end_ms;
 };
 
-static struct world *W;
+static struct world *world;
 
 struct thr {
     pthread_t tid;
@@ -105,7 +105,7 @@ struct thr {
 static uint64_t
 ticket(void)
 {
-    return __atomic_add_fetch(&W->ticket, 1, __ATOMIC_SEQ_CST);
+    return __atomic_add_fetch(&world->ticket, 1, __ATOMIC_SEQ_CST);
 }
 
 static uint64_t
@@ -143,7 +143,7 @@ make_value(char *buf, unsigned key, uint64_t gen, size_t len)
 static uint64_t
 identify(unsigned key, const char *data, size_t len, char *scratch)
 {
-    struct keylog *kl = &W->keys[key];
+    struct keylog *kl = &world->keys[key];
     uint64_t found = 0;
     size_t i;
 
@@ -404,7 +404,7 @@ static bool
 write_key(struct thr *t, struct mm_tclient *c, char *buf, char *val, uint64_t *rng)
 {
     unsigned key = (unsigned)(it_rng_next(rng) % NKEYS);
-    struct keylog *kl = &W->keys[key];
+    struct keylog *kl = &world->keys[key];
     size_t len = it_rng_len(rng, MIN_LEN, MAX_LEN);
     char name[16];
     uint64_t gen;
@@ -437,7 +437,7 @@ write_key(struct thr *t, struct mm_tclient *c, char *buf, char *val, uint64_t *r
 static bool
 write_rec(struct thr *t, struct mm_tclient *c, char *buf, bool prepend)
 {
-    struct counted *cn = prepend ? &W->pre[t->id] : &W->app[t->id];
+    struct counted *cn = prepend ? &world->pre[t->id] : &world->app[t->id];
     unsigned seq = (unsigned)__atomic_load_n(&cn->sent, __ATOMIC_SEQ_CST);
     char name[16];
     char rec[REC_LEN];
@@ -463,12 +463,12 @@ write_incr(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
     char name[16];
 
     snprintf(name, sizeof(name), "ct%u", j);
-    __atomic_add_fetch(&W->ctr[j].sent, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&world->ctr[j].sent, 1, __ATOMIC_SEQ_CST);
     if (do_incr(t, c, buf, name) < 1) {
         snprintf(t->err, sizeof(t->err), "incr %s failed", name);
         return false;
     }
-    __atomic_add_fetch(&W->ctr[j].acked, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&world->ctr[j].acked, 1, __ATOMIC_SEQ_CST);
     t->incrs++;
     return true;
 }
@@ -488,7 +488,7 @@ writer_main(void *arg)
         free(val);
         return NULL;
     }
-    for (t->ops = 0; t->ops < WRITER_OPS && it_now_ms() < W->end_ms; t->ops++) {
+    for (t->ops = 0; t->ops < WRITER_OPS && it_now_ms() < world->end_ms; t->ops++) {
         unsigned r = (unsigned)(it_rng_next(&rng) % 10);
         bool ok;
 
@@ -561,7 +561,7 @@ read_recs(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
 {
     unsigned w = (unsigned)(it_rng_next(rng) % NWRITERS);
     bool prepend = it_rng_next(rng) % 2 == 0;
-    struct counted *cn = prepend ? &W->pre[w] : &W->app[w];
+    struct counted *cn = prepend ? &world->pre[w] : &world->app[w];
     uint64_t lo = __atomic_load_n(&cn->acked, __ATOMIC_SEQ_CST);
     uint64_t hi;
     char name[16];
@@ -602,7 +602,7 @@ static bool
 read_ctr(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
 {
     unsigned j = (unsigned)(it_rng_next(rng) % NCTRS);
-    uint64_t lo = __atomic_load_n(&W->ctr[j].acked, __ATOMIC_SEQ_CST);
+    uint64_t lo = __atomic_load_n(&world->ctr[j].acked, __ATOMIC_SEQ_CST);
     uint64_t hi;
     char name[16];
     char *val;
@@ -617,7 +617,7 @@ read_ctr(struct thr *t, struct mm_tclient *c, char *buf, uint64_t *rng)
         free(val);
         return false;
     }
-    hi = __atomic_load_n(&W->ctr[j].sent, __ATOMIC_SEQ_CST);
+    hi = __atomic_load_n(&world->ctr[j].sent, __ATOMIC_SEQ_CST);
     while (i < len && val[i] >= '0' && val[i] <= '9') {
         v = v * 10 + (unsigned long long)(val[i++] - '0');
     }
@@ -653,7 +653,7 @@ reader_main(void *arg)
         free(scratch);
         return NULL;
     }
-    for (t->ops = 0; t->ops < READER_OPS && it_now_ms() < W->end_ms; t->ops++) {
+    for (t->ops = 0; t->ops < READER_OPS && it_now_ms() < world->end_ms; t->ops++) {
         unsigned r = (unsigned)(it_rng_next(&rng) % 10);
         bool ok;
 
@@ -708,7 +708,7 @@ static bool
 read_ok(unsigned key, uint64_t gen, const char *sdata, size_t slen, uint64_t rs, uint64_t ra,
         char *scratch)
 {
-    const struct keylog *kl = &W->keys[key];
+    const struct keylog *kl = &world->keys[key];
     size_t i;
 
     if (gen == 0 || slen == 0) {
@@ -754,7 +754,7 @@ check_final(bool binary, long *checked)
         }
         ck_assert_msg(read_ok(k, g, val, len < HDR_LEN ? len : 0, UINT64_MAX, UINT64_MAX, scratch),
                       "final %s (%s): gen %llu of %zu, not the last acknowledged write", name,
-                      binary ? "binary" : "text", (unsigned long long)g, W->keys[k].n);
+                      binary ? "binary" : "text", (unsigned long long)g, world->keys[k].n);
         free(val);
         (*checked)++;
     }
@@ -765,12 +765,12 @@ check_final(bool binary, long *checked)
 
         snprintf(name, sizeof(name), "ap%d", i);
         ck_assert_int_eq(do_get(&t, &c, buf, name, &val, &len), 1);
-        ck_assert_uint_eq(len, W->app[i].acked * REC_LEN);
-        ck_assert_uint_eq(W->app[i].acked, W->app[i].sent);
+        ck_assert_uint_eq(len, world->app[i].acked * REC_LEN);
+        ck_assert_uint_eq(world->app[i].acked, world->app[i].sent);
         free(val);
         snprintf(name, sizeof(name), "pp%d", i);
         ck_assert_int_eq(do_get(&t, &c, buf, name, &val, &len), 1);
-        ck_assert_uint_eq(len, W->pre[i].acked * REC_LEN);
+        ck_assert_uint_eq(len, world->pre[i].acked * REC_LEN);
         free(val);
     }
     for (i = 0; i < NCTRS; i++) {
@@ -780,8 +780,8 @@ check_final(bool binary, long *checked)
 
         snprintf(name, sizeof(name), "ct%d", i);
         ck_assert_int_eq(do_get(&t, &c, buf, name, &val, &len), 1);
-        ck_assert_msg(strtoull(val, NULL, 10) == W->ctr[i].acked, "%s = %.*s, %llu incrs acked",
-                      name, (int)len, val, (unsigned long long)W->ctr[i].acked);
+        ck_assert_msg(strtoull(val, NULL, 10) == world->ctr[i].acked, "%s = %.*s, %llu incrs acked",
+                      name, (int)len, val, (unsigned long long)world->ctr[i].acked);
         free(val);
     }
     mm_tclient_close(&c);
@@ -801,10 +801,10 @@ START_TEST(test_integrity)
     double t0;
     int i;
 
-    W = calloc(1, sizeof(*W));
-    ck_assert_ptr_nonnull(W);
+    world = calloc(1, sizeof(*world));
+    ck_assert_ptr_nonnull(world);
     for (i = 0; i < NKEYS; i++) {
-        pthread_mutex_init(&W->keys[i].lock, NULL);
+        pthread_mutex_init(&world->keys[i].lock, NULL);
     }
     /* Large enough that nothing is evicted: the last-write oracle needs it. */
     ck_assert_msg(mm_tserver_startl(&srv, MM_TSERVER_TARGET, 0, "-m", "1024", "-t", "4", NULL) == 0,
@@ -826,7 +826,7 @@ START_TEST(test_integrity)
     }
 
     t0 = it_now_ms();
-    W->end_ms = t0 + RUN_MS;
+    world->end_ms = t0 + RUN_MS;
     for (i = 0; i < NWRITERS; i++) {
         memset(&wr[i], 0, sizeof(wr[i]));
         wr[i].id = i;
@@ -892,11 +892,11 @@ START_TEST(test_integrity)
     mm_tstats_free(&st);
     mm_tclient_close(&c);
     for (i = 0; i < NKEYS; i++) {
-        free(W->keys[i].w);
-        pthread_mutex_destroy(&W->keys[i].lock);
+        free(world->keys[i].w);
+        pthread_mutex_destroy(&world->keys[i].lock);
     }
-    free(W);
-    W = NULL;
+    free(world);
+    world = NULL;
     free(scratch);
     ck_assert_msg(mm_tserver_stop(&srv) == 0, "target did not stop cleanly");
 }
