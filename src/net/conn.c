@@ -3,7 +3,7 @@
  * and write the replies gathered in the connection's mm_out. Also the
  * per-worker connection set: the dirty list flushed before each poll, the
  * idle sweep and "stats conns". The first byte picks the protocol (0x80:
- * binary, as memcached's -B auto); UDP is not served here yet. */
+ * binary, as memcached's -B auto). UDP datagrams are served by udp.c. */
 #include "config.h"
 
 #include "mmem/conn.h"
