@@ -1,0 +1,70 @@
+# shellcheck shell=sh disable=SC3043 # "local": dash, bash and busybox sh have it
+# Helpers for the client tests (sourced, never run). Each test is a driver
+# that checks its client library is installed (exit 77 otherwise) and hands
+# a client script to mm_client_run, which starts a fresh mmem, runs the
+# script against it with a time limit, and stops the server again.
+#
+# MMEM_BIN names the server (make check sets it); MMEM_BIN=/usr/bin/memcached
+# runs the same scripts against the reference server.
+
+# shellcheck source=tests/support/server.sh
+. "$(dirname "$0")/../support/server.sh"
+
+# Every client run is bounded: a hung client fails the test instead of make.
+mm_client_limit=25
+
+# No __pycache__ in the source tree (read-only under distcheck anyway).
+PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE
+
+mm_client_skip()
+{
+    echo "$*: skipped"
+    exit 77
+}
+
+# A scratch directory, removed on exit together with any server left over.
+mm_client_tmp()
+{
+    tmp=$(mktemp -d /tmp/mmem-client-XXXXXX) || exit 1
+    trap 'mm_srv_cleanup; rm -rf "$tmp"' EXIT
+    trap 'exit 1' INT TERM
+}
+
+# mm_client_run CMD...: start a server, run "CMD... 127.0.0.1 PORT" and exit
+# with its status (1 too when the server does not stop cleanly).
+mm_client_run()
+{
+    local rc
+    mm_client_tmp
+    mm_srv_start "${MMEM_BIN:-}" "$tmp/srv" || exit 1
+    echo "$* against 127.0.0.1:$mm_srv_port (${MMEM_BIN##*/})"
+    timeout "$mm_client_limit" "$@" 127.0.0.1 "$mm_srv_port"
+    rc=$?
+    if [ $rc -eq 124 ]; then
+        echo "FAIL: client still running after $mm_client_limit s"
+    fi
+    if ! mm_srv_stop "$mm_srv_pid"; then
+        rc=1
+    fi
+    if [ $rc -ne 0 ]; then
+        echo "---- server output ----"
+        cat "$tmp/srv/log"
+    fi
+    exit $rc
+}
+
+# mm_client_python MODULE: set $py to a Python 3 that can import MODULE, or
+# skip. Debian's packages install for /usr/bin/python3, which need not be the
+# python3 first on PATH (pyenv, virtualenvs).
+mm_client_python()
+{
+    local cand
+    for cand in python3 /usr/bin/python3; do
+        if "$cand" -c "import $1" 2>/dev/null; then
+            py=$cand
+            return 0
+        fi
+    done
+    mm_client_skip "Python module $1 not installed"
+}
