@@ -47,3 +47,64 @@ def wait_gone(get, key, limit=4.0):
 def past_time():
     """An absolute expiry time an hour ago (> 30 days, so absolute)."""
     return int(time.time()) - 3600
+
+
+class Text:
+    """A minimal blocking text-protocol connection, for tests that talk to
+    servers and proxies directly rather than through a client library."""
+
+    def __init__(self, host, port, timeout=5.0):
+        import socket
+
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _data(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def set(self, key, value, exptime=0):
+        """Returns the reply line, e.g. b"STORED"."""
+        self.sock.sendall(b"set %s 0 %d %d\r\n%s\r\n"
+                          % (key.encode(), exptime, len(value), value))
+        return self._line()
+
+    def get(self, *keys):
+        """Returns ({key: value}, None), or ({}, line) on an error line."""
+        self.sock.sendall(b"get %s\r\n" % " ".join(keys).encode())
+        found = {}
+        while True:
+            line = self._line()
+            if line == b"END":
+                return found, None
+            if not line.startswith(b"VALUE "):
+                return {}, line
+            _, key, _, size = line.split(b" ")[:4]
+            found[key.decode()] = self._data(int(size))
+
+    def stats(self):
+        self.sock.sendall(b"stats\r\n")
+        stats = {}
+        while True:
+            line = self._line()
+            if line == b"END":
+                return stats
+            _, name, value = line.decode().split(" ", 2)
+            stats[name] = value

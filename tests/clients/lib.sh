@@ -54,6 +54,34 @@ mm_client_run()
     exit $rc
 }
 
+# mm_client_servers N: start N servers; their ports and pids are listed in
+# mm_client_ports and mm_client_spids (space-separated, in order).
+mm_client_servers()
+{
+    local n
+    mm_client_ports=
+    mm_client_spids=
+    n=1
+    while [ $n -le "$1" ]; do
+        mm_srv_start "${MMEM_BIN:-}" "$tmp/srv$n" || exit 1
+        mm_client_ports="$mm_client_ports $mm_srv_port"
+        mm_client_spids="$mm_client_spids $mm_srv_pid"
+        n=$((n + 1))
+    done
+}
+
+# mm_client_stop_servers: stop what mm_client_servers started; fails unless
+# each exits cleanly.
+mm_client_stop_servers()
+{
+    local pid rc
+    rc=0
+    for pid in $mm_client_spids; do
+        mm_srv_stop "$pid" || rc=1
+    done
+    return $rc
+}
+
 # mm_client_python MODULE: set $py to a Python 3 that can import MODULE, or
 # skip. Debian's packages install for /usr/bin/python3, which need not be the
 # python3 first on PATH (pyenv, virtualenvs).
@@ -62,6 +90,7 @@ mm_client_python()
     local cand
     for cand in python3 /usr/bin/python3; do
         if "$cand" -c "import $1" 2>/dev/null; then
+            # shellcheck disable=SC2034 # read by the drivers
             py=$cand
             return 0
         fi
