@@ -60,12 +60,7 @@ for mode in -a -b; do
 done
 
 if [ -n "$pid" ]; then
-    if ! mm_srv_stop "$pid"; then
-        status=1
-    fi
-    if [ $status -ne 0 ]; then
-        echo "---- server output ----"
-        cat "$tmp/log"
-    fi
+    mm_srv_finish "$pid" "$tmp" $status
+    status=$?
 fi
 exit $status

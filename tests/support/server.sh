@@ -6,6 +6,7 @@
 #
 #   mm_srv_start BIN DIR [ARGS...]   sets mm_srv_pid and mm_srv_port
 #   mm_srv_stop PID                  SIGTERM; fails unless it exits 0 in 5 s
+#   mm_srv_finish PID DIR STATUS     stop, show DIR/log if anything failed
 #   mm_srv_cleanup                   kills whatever is still running (traps)
 
 mm_srv_pids=
@@ -99,6 +100,23 @@ mm_srv_stop()
         return 1
     fi
     return 0
+}
+
+# mm_srv_finish PID DIR STATUS: the end of a test. Stops the server and,
+# when STATUS (the test's) is non-zero or the server did not stop cleanly,
+# prints its output. Returns STATUS, or 1 when the stop failed.
+mm_srv_finish()
+{
+    local rc
+    rc=$3
+    if ! mm_srv_stop "$1"; then
+        rc=1
+    fi
+    if [ "$rc" -ne 0 ]; then
+        echo "---- server output ----"
+        cat "$2/log"
+    fi
+    return "$rc"
 }
 
 # Kill every server this shell started and has not stopped: for EXIT traps.
