@@ -49,6 +49,21 @@ def past_time():
     return int(time.time()) - 3600
 
 
+def check_expiry(c, get, set_ttl, touch):
+    """The expiry part of the scenario, for clients whose get() answers None
+    on a miss: a 1 s TTL, an absolute time in the past, and touch.
+    set_ttl(key, value, exptime) and touch(key, exptime) return True on
+    success."""
+    c.eq("set ttl", set_ttl("ttl", b"soon", 1), True)
+    c.eq("get before expiry", get("ttl"), b"soon")
+    c.eq("expired", wait_gone(get, "ttl"), None)
+    set_ttl("past", b"v", past_time())
+    c.eq("absolute past expiry", get("past"), None)
+    set_ttl("t", b"v", 0)
+    c.eq("touch", touch("t", 1), True)
+    c.eq("touched expiry", wait_gone(get, "t"), None)
+
+
 class Text:
     """A minimal blocking text-protocol connection, for tests that talk to
     servers and proxies directly rather than through a client library."""

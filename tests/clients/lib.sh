@@ -44,14 +44,8 @@ mm_client_run()
     if [ $rc -eq 124 ]; then
         echo "FAIL: client still running after $mm_client_limit s"
     fi
-    if ! mm_srv_stop "$mm_srv_pid"; then
-        rc=1
-    fi
-    if [ $rc -ne 0 ]; then
-        echo "---- server output ----"
-        cat "$tmp/srv/log"
-    fi
-    exit $rc
+    mm_srv_finish "$mm_srv_pid" "$tmp/srv" $rc
+    exit
 }
 
 # mm_client_servers N: start N servers; their ports and pids are listed in

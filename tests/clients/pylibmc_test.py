@@ -6,7 +6,7 @@ import sys
 
 import pylibmc
 
-from clientcheck import Checker, past_time, wait_gone
+from clientcheck import Checker, check_expiry
 
 
 def scenario(host, port, binary):
@@ -56,14 +56,7 @@ def scenario(host, port, binary):
     c.eq("delete_multi", mc.delete_multi(["m1", "m2"]), True)
     c.eq("get_multi deleted", mc.get_multi(["m1", "m2"]), {})
 
-    c.eq("set ttl", mc.set("ttl", b"soon", time=1), True)
-    c.eq("get before expiry", mc.get("ttl"), b"soon")
-    c.eq("expired", wait_gone(mc.get, "ttl"), None)
-    mc.set("past", b"v", time=past_time())
-    c.eq("absolute past expiry", mc.get("past"), None)
-    mc.set("t", b"v")
-    c.eq("touch", mc.touch("t", 1), True)
-    c.eq("touched expiry", wait_gone(mc.get, "t"), None)
+    check_expiry(c, mc.get, lambda k, v, t: mc.set(k, v, time=t), mc.touch)
 
     c.eq("flush_all", mc.flush_all(), True)
     c.eq("get after flush", mc.get("k1"), None)

@@ -4,7 +4,7 @@ import sys
 
 from pymemcache.client.base import Client
 
-from clientcheck import Checker, past_time, wait_gone
+from clientcheck import Checker, check_expiry
 
 
 def main(host, port):
@@ -42,14 +42,7 @@ def main(host, port):
     c.eq("get deleted", mc.get("k2"), None)
     c.eq("delete again", mc.delete("k2"), False)
 
-    c.eq("set ttl", mc.set("ttl", b"soon", expire=1), True)
-    c.eq("get before expiry", mc.get("ttl"), b"soon")
-    c.eq("expired", wait_gone(mc.get, "ttl"), None)
-    mc.set("past", b"v", expire=past_time())
-    c.eq("absolute past expiry", mc.get("past"), None)
-    mc.set("t", b"v")
-    c.eq("touch", mc.touch("t", 1), True)
-    c.eq("touched expiry", wait_gone(mc.get, "t"), None)
+    check_expiry(c, mc.get, lambda k, v, t: mc.set(k, v, expire=t), mc.touch)
 
     c.eq("flush_all", mc.flush_all(), True)
     c.eq("get after flush", mc.get("k1"), None)
