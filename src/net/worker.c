@@ -79,7 +79,6 @@ mm_worker_create(unsigned id, const char *backend, const struct mm_cmd_env *env,
     w->cmd.stats = &w->stats;
     mm_conn_set_init(&w->conns, w->loop, &w->cmd, env != NULL ? env->store : NULL, cfg);
     w->conns.live = live;
-    mm_ev_loop_set_before_poll(w->loop, mm_conn_set_flush, &w->conns);
     return w;
 }
 

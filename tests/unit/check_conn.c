@@ -1,7 +1,8 @@
 /* The connection state machine over a socketpair, with a real event loop
  * (every backend), a real store and the real command layer, but no
  * listener: pipelining, split reads, values larger than the read buffer,
- * noreply, quit, bad data chunks, -R yields and backpressure. */
+ * noreply, quit, bad data chunks, -R yields and backpressure, and the
+ * memory a connection holds between requests. */
 #include "config.h"
 
 #include "mmem/clock.h"
@@ -110,7 +111,6 @@ setup_with(const char *backend, const struct mm_conn_cfg *cfg)
     fx.ctx.stats = &fx.stats;
     mm_conn_set_init(&fx.set, fx.loop, &fx.ctx, fx.store, cfg);
     fx.set.live = &fx.live;
-    mm_ev_loop_set_before_poll(fx.loop, mm_conn_set_flush, &fx.set);
 }
 
 static void
@@ -439,6 +439,106 @@ START_TEST(test_swallow)
 }
 END_TEST
 
+/* A request cut by a read leaves the connection owning just that piece
+ * (reads land in the set's scratch area); once it completes, nothing. */
+START_TEST(test_partial_holds_little)
+{
+    struct mm_conn_cfg cfg;
+    struct mm_conn *c;
+    int fd;
+
+    default_cfg(&cfg);
+    setup_with(backend_names[_i], &cfg);
+    fd = open_conn(SOCK_STREAM, &c);
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
+    send_all(fd, "get a\r\nget lon", 15);
+    expect(fd, "END\r\n");
+    ck_assert_uint_gt(mm_conn_rbuf_cap(c), 0);
+    ck_assert_uint_le(mm_conn_rbuf_cap(c), 64);
+    send_all(fd, "gkey\r\n", 6);
+    expect(fd, "END\r\n");
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
+    ck_assert_uint_eq(mm_conn_pending(c), 0);
+    close(fd);
+    teardown();
+}
+END_TEST
+
+/* Values that straddle reads on two connections at once (each keeps its
+ * request aside), completed in the other order, then read back. */
+START_TEST(test_values_straddle_reads)
+{
+    struct mm_conn_cfg cfg;
+    struct mm_conn *c1, *c2;
+    int fd1, fd2;
+
+    default_cfg(&cfg);
+    setup_with(backend_names[_i], &cfg);
+    fd1 = open_conn(SOCK_STREAM, &c1);
+    fd2 = open_conn(SOCK_STREAM, &c2);
+    send_all(fd1, "set one 1 0 10\r\n01234", 21);
+    send_all(fd2, "set two 2 0 6\r\nab", 17);
+    pump(3);
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c1), 0);
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c2), 0);
+    send_all(fd2, "cdef\r", 5);
+    pump(2);
+    send_all(fd2, "\nget one\r\n", 10);
+    /* one is not stored yet. */
+    expect(fd2, "STORED\r\nEND\r\n");
+    send_all(fd1, "56789\r\nget one two\r\n", 20);
+    expect(fd1, "STORED\r\nVALUE one 1 10\r\n0123456789\r\n"
+                "VALUE two 2 6\r\nabcdef\r\nEND\r\n");
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c1), 0);
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c2), 0);
+    close(fd1);
+    close(fd2);
+    teardown();
+}
+END_TEST
+
+/* A binary set whose value arrives in two reads, then one in a single read;
+ * both are answered and the connection ends up holding no buffer. */
+START_TEST(test_binary_split_value)
+{
+    unsigned char req[24 + 8 + 2 + 6];
+    unsigned char resp[64];
+    struct mm_conn_cfg cfg;
+    struct mm_conn *c;
+    size_t got;
+    int fd;
+
+    default_cfg(&cfg);
+    setup_with(backend_names[_i], &cfg);
+    fd = open_conn(SOCK_STREAM, &c);
+    memset(req, 0, sizeof(req));
+    req[0] = 0x80;       /* request magic */
+    req[1] = 0x01;       /* set */
+    req[3] = 2;          /* key length */
+    req[4] = 8;          /* extras: flags, exptime */
+    req[11] = 8 + 2 + 6; /* body length */
+    req[15] = 7;         /* opaque */
+    memcpy(req + 32, "bk", 2);
+    memcpy(req + 34, "vvvvvv", 6);
+    send_all(fd, (const char *)req, 37);
+    pump(2);
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
+    send_all(fd, (const char *)req + 37, 3);
+    send_all(fd, (const char *)req, sizeof(req));
+    got = collect(fd, (char *)resp, sizeof(resp), 48, NULL);
+    ck_assert_uint_eq(got, 48);
+    ck_assert_uint_eq(resp[0], 0x81);
+    ck_assert_uint_eq(resp[7], 0); /* status */
+    ck_assert_uint_eq(resp[15], 7);
+    ck_assert_uint_eq(resp[24], 0x81);
+    ck_assert_uint_eq(resp[24 + 7], 0);
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
+    ck_assert_uint_eq(mm_conn_pending(c), 0);
+    close(fd);
+    teardown();
+}
+END_TEST
+
 /* With -R 2, ten requests take several turns, and all are answered. */
 START_TEST(test_yield)
 {
@@ -670,6 +770,9 @@ conn_suite(void)
     tcase_add_loop_test(tc, test_endless_line, 0, nb);
     tcase_add_loop_test(tc, test_eof_mid_value, 0, nb);
     tcase_add_loop_test(tc, test_idle_timeout_and_emit, 0, nb);
+    tcase_add_loop_test(tc, test_partial_holds_little, 0, nb);
+    tcase_add_loop_test(tc, test_values_straddle_reads, 0, nb);
+    tcase_add_loop_test(tc, test_binary_split_value, 0, nb);
     suite_add_tcase(s, tc);
     return s;
 }
