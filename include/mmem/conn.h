@@ -25,7 +25,7 @@
 
 struct mm_cmd_ctx;
 struct mm_conn;
-union mm_conn_pending;
+struct mm_conn_pending;
 struct mm_stats;
 struct mm_store;
 
@@ -48,12 +48,12 @@ struct mm_conn_set {
     struct mm_cmd_ctx *cmd; /* stats block and env; cmd->stats is counted */
     struct mm_store *store; /* item references are released to it */
     struct mm_conn_cfg cfg;
-    unsigned long *live;          /* optional process-wide count, decremented
+    unsigned long *live;           /* optional process-wide count, decremented
                                  (atomically) when a connection closes */
-    pthread_mutex_t lock;         /* guards the all list for other threads */
-    struct mm_conn *all;          /* every open connection */
-    char *scratch;                /* cfg.rbuf_size bytes lent to each read */
-    union mm_conn_pending *spare; /* a recycled storage-request block */
+    pthread_mutex_t lock;          /* guards the all list for other threads */
+    struct mm_conn *all;           /* every open connection */
+    char *scratch;                 /* cfg.rbuf_size bytes lent to each read */
+    struct mm_conn_pending *spare; /* a recycled storage-request block */
     size_t count;
     size_t peak;
     struct mm_ev_timer idle_timer;

@@ -25,13 +25,13 @@ struct mm_out_ref;
 struct mm_out {
     struct iovec *iov; /* pending iovecs, iov[ihead..icount) */
     uint32_t icount, ihead, icap;
+    uint32_t nchunks;            /* scratch chunks held: the copies' memory, for caps */
     struct mm_out_chunk *chunks; /* scratch chunks, oldest first */
     struct mm_out_chunk *tail;
     struct mm_out_ref *refs; /* pending references, released in order */
     uint32_t rcount, rhead, rcap;
     size_t pending;   /* bytes not yet written */
     uint64_t written; /* bytes consumed since the builder was last empty */
-    size_t nchunks;   /* scratch chunks held: the copies' memory, for caps */
     mm_out_release_fn release;
     void *release_arg;
 };

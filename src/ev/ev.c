@@ -19,12 +19,18 @@
 static const struct mm_ev_backend *const backends[] = {
     &mm_ev_backend_libevent,
     &mm_ev_backend_poll,
+#ifdef HAVE_SYS_EPOLL_H
+    &mm_ev_backend_epoll,
+#endif
     NULL,
 };
 
 static const char *const backend_names[] = {
     "libevent",
     "poll",
+#ifdef HAVE_SYS_EPOLL_H
+    "epoll",
+#endif
     NULL,
 };
 

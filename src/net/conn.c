@@ -55,11 +55,14 @@ enum conn_state {
  * kept out of line (most values arrive with their line) and recycled
  * through the set. Only the non-span fields of req are valid (the line is
  * consumed). */
-union mm_conn_pending {
-    union mm_conn_pending *next_free;
-    struct mm_req req;                    /* text */
-    struct mm_bin_req breq;               /* binary */
-    char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
+struct mm_conn_pending {
+    struct mm_item *it; /* NULL while reading an auth token */
+    char *dst;          /* where the value goes */
+    union {
+        struct mm_req req;                    /* text */
+        struct mm_bin_req breq;               /* binary */
+        char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
+    } u;
 };
 
 struct mm_conn {
@@ -78,20 +81,22 @@ struct mm_conn {
     uint8_t tgot;
     uint8_t state;     /* enum conn_state */
     uint8_t transport; /* enum mm_conn_transport */
-    int fd;
     const char *listen_name;
     time_t last_cmd;         /* monotonic seconds; atomic (read by "stats conns") */
     const char *shown_state; /* atomic: state name for "stats conns" */
     struct mm_iobuf rbuf;
     struct mm_out out;
 
-    /* The value being read (CONN_NREAD) or swallowed (CONN_SWALLOW). */
-    struct mm_item *it;
-    char *dst;
-    uint32_t vlen, vgot;
-    uint64_t swallow;
-    union mm_conn_pending *pend; /* the request, while its value is read */
-    struct mm_cmd_sasl *sasl;    /* -S: Cyrus state, made on demand */
+    /* The value being read (CONN_NREAD: the rest is in pend) or swallowed
+     * (CONN_SWALLOW); the states exclude each other. */
+    union {
+        struct {
+            uint32_t vlen, vgot;
+        };
+        uint64_t swallow;
+    };
+    struct mm_conn_pending *pend; /* the request, while its value is read */
+    struct mm_cmd_sasl *sasl;     /* -S: Cyrus state, made on demand */
 };
 
 static time_t
@@ -105,11 +110,11 @@ mono_now(void)
 
 /* The set keeps one spare pending block: a client streaming sets whose
  * values straddle reads reuses it instead of allocating each time. */
-static union mm_conn_pending *
+static struct mm_conn_pending *
 conn_pending_get(struct mm_conn *c)
 {
     struct mm_conn_set *set = c->set;
-    union mm_conn_pending *p = set->spare;
+    struct mm_conn_pending *p = set->spare;
 
     if (c->pend != NULL) {
         return c->pend;
@@ -169,7 +174,7 @@ conn_update_events(struct mm_conn *c)
         ev |= MM_EV_WRITE;
     }
     if (mm_ev_io_set(c->set->loop, &c->io, ev) != 0) {
-        mm_log_warn("conn %d: cannot watch the socket", c->fd);
+        mm_log_warn("conn %d: cannot watch the socket", c->io.fd);
     }
     conn_publish(c);
 }
@@ -192,7 +197,7 @@ conn_send(struct mm_conn *c)
     msg.msg_iov = iov;
     msg.msg_iovlen = (size_t)cnt;
     for (;;) {
-        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = sendmsg(c->io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0) {
             return n;
         }
@@ -216,7 +221,7 @@ conn_backlogged(const struct mm_conn *c, bool resume)
     unsigned shift = resume ? 1 : 0;
 
     return mm_out_pending(&c->out) >= c->set->cfg.out_cap >> shift ||
-           c->out.nchunks * MM_OUT_CHUNK_SIZE >= (size_t)CONN_SCRATCH_CAP >> shift ||
+           (size_t)c->out.nchunks * MM_OUT_CHUNK_SIZE >= (size_t)CONN_SCRATCH_CAP >> shift ||
            c->out.icount - c->out.ihead >= (uint32_t)CONN_IOVS_CAP >> shift;
 }
 
@@ -271,22 +276,20 @@ static void
 conn_store_finish(struct mm_conn *c)
 {
     bool ok = c->trailer[0] == '\r' && c->trailer[1] == '\n';
-    struct mm_item *it = c->it;
+    struct mm_item *it = c->pend->it;
 
-    c->it = NULL;
-    c->dst = NULL;
     c->state = CONN_PARSE;
     if (c->auth_read) {
         c->auth_read = false;
         if (ok) {
-            c->authed = mm_cmd_ascii_auth(c->set->cmd, c->pend->auth_buf, c->vlen, &c->out);
+            c->authed = mm_cmd_ascii_auth(c->set->cmd, c->pend->u.auth_buf, c->vlen, &c->out);
         } else {
             mm_cmd_ascii_auth_bad_trailer(&c->out);
         }
     } else if (c->binary) {
-        mm_cmd_bin_store_end(c->set->cmd, &c->pend->breq, it, &c->out);
+        mm_cmd_bin_store_end(c->set->cmd, &c->pend->u.breq, it, &c->out);
     } else {
-        mm_cmd_store_end(c->set->cmd, &c->pend->req, it, ok, &c->out);
+        mm_cmd_store_end(c->set->cmd, &c->pend->u.req, it, ok, &c->out);
     }
     conn_pending_put(c);
 }
@@ -304,7 +307,7 @@ conn_fill_value(struct mm_conn *c)
         if (n > len) {
             n = len;
         }
-        memcpy(c->dst + c->vgot, p, n);
+        memcpy(c->pend->dst + c->vgot, p, n);
         c->vgot += (uint32_t)n;
     }
     while (c->vgot == c->vlen && c->tgot < 2 && n < len) {
@@ -338,7 +341,7 @@ conn_fill_swallow(struct mm_conn *c)
 static size_t
 conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after, size_t avail)
 {
-    union mm_conn_pending *pend;
+    struct mm_conn_pending *pend;
     struct mm_item *it = NULL;
     char *dst = NULL;
     enum mm_cmd_rc rc;
@@ -354,14 +357,14 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after,
             return (size_t)req->vlen + 2;
         }
         pend = conn_pending_get(c);
-        pend->req = *req;
+        pend->u.req = *req;
         /* The line is about to be consumed: nothing may follow these spans. */
-        memset(&pend->req.key, 0, sizeof(pend->req.key));
-        memset(&pend->req.keys, 0, sizeof(pend->req.keys));
-        memset(&pend->req.args, 0, sizeof(pend->req.args));
+        memset(&pend->u.req.key, 0, sizeof(pend->u.req.key));
+        memset(&pend->u.req.keys, 0, sizeof(pend->u.req.keys));
+        memset(&pend->u.req.args, 0, sizeof(pend->u.req.args));
+        pend->it = it;
+        pend->dst = dst;
         c->state = CONN_NREAD;
-        c->it = it;
-        c->dst = dst;
         c->vlen = req->vlen;
         c->vgot = 0;
         c->tgot = 0;
@@ -384,6 +387,8 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after,
 static void
 conn_auth_line(struct mm_conn *c, const struct mm_req *req)
 {
+    struct mm_conn_pending *pend;
+
     if (req->type != MM_REQ_SET) {
         mm_cmd_unauthenticated(&c->out);
         return;
@@ -396,8 +401,9 @@ conn_auth_line(struct mm_conn *c, const struct mm_req *req)
     }
     c->state = CONN_NREAD;
     c->auth_read = true;
-    c->it = NULL;
-    c->dst = conn_pending_get(c)->auth_buf;
+    pend = conn_pending_get(c);
+    pend->it = NULL;
+    pend->dst = pend->u.auth_buf;
     c->vlen = req->vlen;
     c->vgot = 0;
     c->tgot = 0;
@@ -410,7 +416,7 @@ static size_t
 conn_start_bin_store(struct mm_conn *c, const struct mm_bin_req *breq, const char *after,
                      size_t avail)
 {
-    union mm_conn_pending *pend;
+    struct mm_conn_pending *pend;
     struct mm_item *it = NULL;
     char *dst = NULL;
 
@@ -425,12 +431,12 @@ conn_start_bin_store(struct mm_conn *c, const struct mm_bin_req *breq, const cha
         return breq->req.vlen;
     }
     pend = conn_pending_get(c);
-    pend->breq = *breq;
-    memset(&pend->breq.req.key, 0, sizeof(pend->breq.req.key));
-    memset(&pend->breq.req.args, 0, sizeof(pend->breq.req.args));
+    pend->u.breq = *breq;
+    memset(&pend->u.breq.req.key, 0, sizeof(pend->u.breq.req.key));
+    memset(&pend->u.breq.req.args, 0, sizeof(pend->u.breq.req.args));
+    pend->it = it;
+    pend->dst = dst;
     c->state = CONN_NREAD;
-    c->it = it;
-    c->dst = dst;
     c->vlen = breq->req.vlen;
     c->vgot = 0;
     /* No trailer in binary: mark it as already read and good. */
@@ -560,7 +566,7 @@ conn_one_request(struct mm_conn *c)
             /* A get line longer than the largest buffer we allow (memcached
              * has no limit there): drop the client, without a reply, as
              * memcached does for any line it will not hold. */
-            mm_log_info("conn %d: request line over %zu bytes, closing", c->fd,
+            mm_log_info("conn %d: request line over %zu bytes, closing", c->io.fd,
                         c->set->cfg.rbuf_max);
             c->state = CONN_CLOSING;
         }
@@ -651,7 +657,7 @@ conn_read(struct mm_conn *c)
 
     if (c->state == CONN_NREAD && c->vgot < c->vlen) {
         direct = c->vlen - c->vgot;
-        iov[cnt].iov_base = c->dst + c->vgot;
+        iov[cnt].iov_base = c->pend->dst + c->vgot;
         iov[cnt].iov_len = direct;
         cnt++;
     }
@@ -668,7 +674,7 @@ conn_read(struct mm_conn *c)
         return true;
     }
     do {
-        n = readv(c->fd, iov, cnt);
+        n = readv(c->io.fd, iov, cnt);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         mm_iobuf_settle(&c->rbuf);
@@ -734,7 +740,6 @@ mm_conn_create(struct mm_conn_set *set, int fd, enum mm_conn_transport transport
     struct mm_stats *st = set->cmd->stats;
 
     c->set = set;
-    c->fd = fd;
     c->transport = transport;
     c->listen_name = listen_name;
     c->state = CONN_PARSE;
@@ -776,7 +781,7 @@ mm_conn_close(struct mm_conn *c)
 {
     struct mm_conn_set *set = c->set;
 
-    mm_log_debug("<%d connection closed.", c->fd);
+    mm_log_debug("<%d connection closed.", c->io.fd);
     mm_ev_io_clear(set->loop, &c->io);
     pthread_mutex_lock(&set->lock);
     if (c->prev != NULL) {
@@ -789,11 +794,11 @@ mm_conn_close(struct mm_conn *c)
     }
     set->count--;
     pthread_mutex_unlock(&set->lock);
-    close(c->fd);
-    if (c->it != NULL) {
+    close(c->io.fd);
+    if (c->pend != NULL && c->pend->it != NULL) {
         /* The client left in the middle of a value: nothing is stored. */
-        mm_cmd_store_abort(set->cmd, c->it);
-        c->it = NULL;
+        mm_cmd_store_abort(set->cmd, c->pend->it);
+        c->pend->it = NULL;
     }
     conn_pending_put(c);
     mm_cmd_sasl_free(&c->sasl);
@@ -970,19 +975,19 @@ mm_conn_set_emit(struct mm_conn_set *set,
         /* Fields other than the address may be read while the owner writes
          * them; "stats conns" is a snapshot and these are single words. */
         memset(&ss, 0, sizeof(ss));
-        if (getpeername(c->fd, (struct sockaddr *)&ss, &slen) == 0) {
+        if (getpeername(c->io.fd, (struct sockaddr *)&ss, &slen) == 0) {
             mm_conn_format_addr(value, sizeof(value), c->transport, &ss, slen);
-            snprintf(name, sizeof(name), "%d:addr", c->fd);
+            snprintf(name, sizeof(name), "%d:addr", c->io.fd);
             emit(arg, name, value);
         }
         if (c->listen_name != NULL) {
-            snprintf(name, sizeof(name), "%d:listen_addr", c->fd);
+            snprintf(name, sizeof(name), "%d:listen_addr", c->io.fd);
             emit(arg, name, c->listen_name);
         }
-        snprintf(name, sizeof(name), "%d:state", c->fd);
+        snprintf(name, sizeof(name), "%d:state", c->io.fd);
         emit(arg, name, __atomic_load_n(&c->shown_state, __ATOMIC_RELAXED));
         secs = (long)(now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
-        snprintf(name, sizeof(name), "%d:secs_since_last_cmd", c->fd);
+        snprintf(name, sizeof(name), "%d:secs_since_last_cmd", c->io.fd);
         snprintf(value, sizeof(value), "%ld", secs < 0 ? 0L : secs);
         emit(arg, name, value);
     }
