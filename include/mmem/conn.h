@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mmem/ev.h"
+#include "mmem/out.h"
 
 /* Client connections: the per-connection state machine (read, parse,
  * execute, reply) and the per-worker set that owns them.
@@ -54,6 +55,7 @@ struct mm_conn_set {
     struct mm_conn *all;           /* every open connection */
     char *scratch;                 /* cfg.rbuf_size bytes lent to each read */
     struct mm_conn_pending *spare; /* a recycled storage-request block */
+    struct mm_out_cache out_cache; /* reply buffers between connections */
     size_t count;
     size_t peak;
     struct mm_ev_timer idle_timer;

@@ -43,6 +43,8 @@
  * much of them, and this many iovecs, besides the out_cap byte backlog. */
 #define CONN_SCRATCH_CAP (64 * 1024)
 #define CONN_IOVS_CAP 4096
+/* Reply chunks a worker keeps for its next replies (32 KiB). */
+#define CONN_OUT_CACHE_CHUNKS 8
 
 enum conn_state {
     CONN_PARSE = 0, /* between requests: parse what is buffered, read more */
@@ -81,9 +83,9 @@ struct mm_conn {
     uint8_t tgot;
     uint8_t state;     /* enum conn_state */
     uint8_t transport; /* enum mm_conn_transport */
+    uint8_t shown;     /* atomic: enum conn_shown, for "stats conns" */
     const char *listen_name;
-    time_t last_cmd;         /* monotonic seconds; atomic (read by "stats conns") */
-    const char *shown_state; /* atomic: state name for "stats conns" */
+    time_t last_cmd; /* monotonic seconds; atomic (read by "stats conns") */
     struct mm_iobuf rbuf;
     struct mm_out out;
 
@@ -557,7 +559,7 @@ conn_one_request(struct mm_conn *c)
     if (c->binary) {
         return conn_one_bin_request(c);
     }
-    memset(&req, 0, sizeof(req));
+    /* No memset of req: the parser fills it whenever it returns a line. */
     mm_iobuf_hold(&c->rbuf);
     rc = mm_text_parse(p, len, MM_TEXT_MAX_LINE, &req, &used);
     if (rc == MM_TEXT_AGAIN) {
@@ -744,9 +746,9 @@ mm_conn_create(struct mm_conn_set *set, int fd, enum mm_conn_transport transport
     c->listen_name = listen_name;
     c->state = CONN_PARSE;
     c->last_cmd = mono_now();
-    c->shown_state = "conn_waiting";
     mm_iobuf_init(&c->rbuf, set->cfg.rbuf_size, set->cfg.rbuf_max);
     mm_out_init(&c->out, mm_cmd_item_release, set->store);
+    mm_out_use_cache(&c->out, &set->out_cache);
     mm_ev_io_init(&c->io, fd, conn_on_io, c);
     if (mm_ev_io_set(set->loop, &c->io, MM_EV_READ) != 0) {
         mm_log_warn("conn %d: the event loop refused the socket", fd);
@@ -848,6 +850,7 @@ mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct mm_cmd
     }
     /* One read area for every connection of the set (see conn_read). */
     set->scratch = mm_malloc(set->cfg.rbuf_size);
+    mm_out_cache_init(&set->out_cache, CONN_OUT_CACHE_CHUNKS);
     pthread_mutex_init(&set->lock, NULL);
     mm_ev_timer_init(&set->idle_timer, conn_idle_sweep, set);
     if (set->cfg.idle_timeout > 0) {
@@ -873,6 +876,7 @@ mm_conn_set_fini(struct mm_conn_set *set)
     set->spare = NULL;
     mm_free(set->scratch);
     set->scratch = NULL;
+    mm_out_cache_fini(&set->out_cache);
 }
 
 static void
@@ -924,37 +928,49 @@ mm_conn_format_addr(char *buf, size_t size, enum mm_conn_transport transport,
     }
 }
 
-static const char *conn_state_name(const struct mm_conn *c);
+/* What "stats conns" shows, with memcached's state names so that tools
+ * parsing them keep working. */
+enum conn_shown {
+    SHOWN_WAITING = 0,
+    SHOWN_PARSE,
+    SHOWN_MWRITE,
+    SHOWN_NREAD,
+    SHOWN_SWALLOW,
+    SHOWN_CLOSING
+};
+
+static const char *const conn_shown_names[] = {
+    "conn_waiting", "conn_parse_cmd", "conn_mwrite", "conn_nread", "conn_swallow", "conn_closing",
+};
+
+static enum conn_shown
+conn_shown_state(const struct mm_conn *c)
+{
+    switch (c->state) {
+    case CONN_NREAD:
+        return SHOWN_NREAD;
+    case CONN_SWALLOW:
+        return SHOWN_SWALLOW;
+    case CONN_CLOSING:
+        return SHOWN_CLOSING;
+    default:
+        break;
+    }
+    if (c->busy) {
+        return SHOWN_PARSE;
+    }
+    if (mm_out_pending(&c->out) > 0) {
+        return SHOWN_MWRITE;
+    }
+    return SHOWN_WAITING;
+}
 
 /* Other threads read the state through "stats conns": publish a snapshot
  * instead of letting them read fields the owner is changing. */
 static void
 conn_publish(struct mm_conn *c)
 {
-    __atomic_store_n(&c->shown_state, conn_state_name(c), __ATOMIC_RELAXED);
-}
-
-static const char *
-conn_state_name(const struct mm_conn *c)
-{
-    /* memcached's state names, so that tools parsing them keep working. */
-    switch (c->state) {
-    case CONN_NREAD:
-        return "conn_nread";
-    case CONN_SWALLOW:
-        return "conn_swallow";
-    case CONN_CLOSING:
-        return "conn_closing";
-    case CONN_PARSE:
-        break;
-    }
-    if (c->busy) {
-        return "conn_parse_cmd";
-    }
-    if (mm_out_pending(&c->out) > 0) {
-        return "conn_mwrite";
-    }
-    return "conn_waiting";
+    __atomic_store_n(&c->shown, (uint8_t)conn_shown_state(c), __ATOMIC_RELAXED);
 }
 
 void
@@ -985,7 +1001,7 @@ mm_conn_set_emit(struct mm_conn_set *set,
             emit(arg, name, c->listen_name);
         }
         snprintf(name, sizeof(name), "%d:state", c->io.fd);
-        emit(arg, name, __atomic_load_n(&c->shown_state, __ATOMIC_RELAXED));
+        emit(arg, name, conn_shown_names[__atomic_load_n(&c->shown, __ATOMIC_RELAXED)]);
         secs = (long)(now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
         snprintf(name, sizeof(name), "%d:secs_since_last_cmd", c->io.fd);
         snprintf(value, sizeof(value), "%ld", secs < 0 ? 0L : secs);

@@ -164,10 +164,13 @@ mm_iobuf_lend(struct mm_iobuf *b, char *mem, size_t cap)
     if (b->holds > 0 || b->lent || len > cap / 2) {
         return false;
     }
-    if (len > 0) {
-        memcpy(mem, b->base + b->head, len);
+    if (b->base != NULL) {
+        /* An idle connection has no buffer: the usual case, free of calls. */
+        if (len > 0) {
+            memcpy(mem, b->base + b->head, len);
+        }
+        mm_free(b->base);
     }
-    mm_free(b->base);
     b->base = mem;
     b->cap = (uint32_t)cap;
     b->head = 0;
