@@ -224,6 +224,14 @@ expect(int fd, const char *want)
     ck_assert_msg(n == strlen(want) && memcmp(buf, want, n) == 0, "got [%s] want [%s]", buf, want);
 }
 
+/* Between requests a connection holds no read buffer and no output. */
+static void
+assert_holds_nothing(const struct mm_conn *c)
+{
+    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
+    ck_assert_uint_eq(mm_conn_pending(c), 0);
+}
+
 START_TEST(test_simple)
 {
     struct mm_conn_cfg cfg;
@@ -237,9 +245,7 @@ START_TEST(test_simple)
     expect(fd, "STORED\r\n");
     send_all(fd, "get a\r\n", 7);
     expect(fd, "VALUE a 0 5\r\nhello\r\nEND\r\n");
-    /* Idle again: no read buffer and no output held. */
-    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
-    ck_assert_uint_eq(mm_conn_pending(c), 0);
+    assert_holds_nothing(c);
     ck_assert_uint_eq(fx.stats.curr_connections, 1);
     ck_assert_uint_eq(fx.stats.bytes_read, 27);
     ck_assert_uint_eq(fx.stats.bytes_written, 8 + 25);
@@ -455,8 +461,7 @@ START_TEST(test_partial_holds_little)
     ck_assert_uint_le(mm_conn_rbuf_cap(c), 64);
     send_all(fd, "gkey\r\n", 6);
     expect(fd, "END\r\n");
-    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
-    ck_assert_uint_eq(mm_conn_pending(c), 0);
+    assert_holds_nothing(c);
     close(fd);
     teardown();
 }
@@ -487,8 +492,8 @@ START_TEST(test_values_straddle_reads)
     send_all(fd1, "56789\r\nget one two\r\n", 20);
     expect(fd1, "STORED\r\nVALUE one 1 10\r\n0123456789\r\n"
                 "VALUE two 2 6\r\nabcdef\r\nEND\r\n");
-    ck_assert_uint_eq(mm_conn_rbuf_cap(c1), 0);
-    ck_assert_uint_eq(mm_conn_rbuf_cap(c2), 0);
+    assert_holds_nothing(c1);
+    assert_holds_nothing(c2);
     close(fd1);
     close(fd2);
     teardown();
@@ -530,8 +535,7 @@ START_TEST(test_binary_split_value)
     ck_assert_uint_eq(resp[15], 7);
     ck_assert_uint_eq(resp[24], 0x81);
     ck_assert_uint_eq(resp[24 + 7], 0);
-    ck_assert_uint_eq(mm_conn_rbuf_cap(c), 0);
-    ck_assert_uint_eq(mm_conn_pending(c), 0);
+    assert_holds_nothing(c);
     close(fd);
     teardown();
 }
