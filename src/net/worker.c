@@ -1,7 +1,7 @@
 /* Worker threads. Each runs one event loop over the connections handed to
  * it; new sockets and the stop request arrive on its mm_ev_queue, so the
- * acceptor never touches a worker's state. The before-poll hook flushes the
- * replies of everything handled in the iteration. */
+ * acceptor never touches a worker's state. Connections write their own
+ * replies at the end of each event (net/conn.c). */
 #include "config.h"
 
 #include "mmem/worker.h"
