@@ -1,7 +1,7 @@
 /* Worker threads. Each runs one event loop over the connections handed to
  * it; new sockets and the stop request arrive on its mm_ev_queue, so the
- * acceptor never touches a worker's state. The before-poll hook flushes the
- * replies of everything handled in the iteration. With -U the worker also
+ * acceptor never touches a worker's state. Connections write their own
+ * replies at the end of each event (net/conn.c). With -U the worker also
  * reads the UDP sockets (udp.c) on the same loop. */
 #include "config.h"
 
@@ -81,7 +81,6 @@ mm_worker_create(unsigned id, const char *backend, const struct mm_cmd_env *env,
     w->cmd.stats = &w->stats;
     mm_conn_set_init(&w->conns, w->loop, &w->cmd, env != NULL ? env->store : NULL, cfg);
     w->conns.live = live;
-    mm_ev_loop_set_before_poll(w->loop, mm_conn_set_flush, &w->conns);
     return w;
 }
 
