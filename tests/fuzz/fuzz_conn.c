@@ -25,6 +25,7 @@
 #include "mmem/cmd.h"
 #include "mmem/conn.h"
 #include "mmem/ev.h"
+#include "mmem/log.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/store.h"
@@ -74,6 +75,7 @@ struct fuzz_result {
     char *out;
     size_t len;
     bool closed;
+    struct mm_store_stats store; /* at the end of the run */
 };
 
 static void
@@ -108,6 +110,8 @@ server_start(struct fuzz_server *fs)
     int sv[2];
 
     memset(fs, 0, sizeof(*fs));
+    /* "verbosity" is process-wide: each run starts quiet, as mmem does. */
+    mm_log_set_level(MM_LOG_WARN);
     /* A frozen clock: nothing expires or ages between the two runs. */
     mm_clock_init_at(&fs->clock, 1700000000, 1000);
     mm_settings_init(&fs->settings);
@@ -308,6 +312,7 @@ run_stream(const uint8_t *stream, size_t len, const uint8_t *cuts, size_t ncuts,
     if (fs.set.count == 0) {
         fs.conn = NULL;
     }
+    mm_store_stats_get(fs.store, &r->store);
     server_stop(&fs);
 }
 
@@ -493,6 +498,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(cut.closed == whole.closed);
             FUZZ_CHECK(cut.len == whole.len);
             FUZZ_CHECK(memcmp(cut.out, whole.out, whole.len) == 0);
+            /* The store ended the same, silent (noreply, quiet) requests
+             * included. Not total_items: incr rewrites a value in place
+             * only while no reply still references it, which depends on
+             * when replies were written (as in memcached). */
+            FUZZ_CHECK(cut.store.curr_items == whole.store.curr_items);
+            FUZZ_CHECK(cut.store.bytes == whole.store.bytes);
+            FUZZ_CHECK(cut.store.evictions == whole.store.evictions);
+            FUZZ_CHECK(cut.store.store_too_large == whole.store.store_too_large);
+            FUZZ_CHECK(cut.store.store_no_memory == whole.store.store_no_memory);
         }
         free(cut.out);
     }
