@@ -498,20 +498,89 @@ END_TEST
 #define NONREADER_GETS 20000
 #define GET_BIG "get big\r\n"
 
+/* A client that pipelines count copies of one request (each asking for the
+ * 512 kB value) for up to 5 s and reads nothing. Afterwards the server must
+ * have stopped reading it (bytes_read grew by less than was sent), kept its
+ * RSS bounded, and gone on serving the good client. Returns the flooding
+ * client, blocking again, with its replies unread. */
+static void
+flood_never_read(struct mm_tclient *good, struct mm_tclient *nr, const char *one, size_t olen,
+                 size_t count)
+{
+    size_t per = 1000;
+    size_t total = count * olen;
+    size_t sent = 0;
+    char *batch = malloc(per * olen);
+    long long read_before;
+    long long read_after;
+    long base = mm_tserver_rss_kb(srv.pid);
+    double end;
+    size_t n;
+    int i;
+
+    ck_assert_ptr_nonnull(batch);
+    read_before = stat_of(good, "bytes_read");
+    for (n = 0; n < per; n++) {
+        memcpy(batch + n * olen, one, olen);
+    }
+    ck_assert(mm_tclient_connect(nr, srv.host, srv.port) == 0);
+    fcntl(nr->fd, F_SETFL, fcntl(nr->fd, F_GETFL) | O_NONBLOCK);
+    end = now_ms() + 5000;
+    while (sent < total && now_ms() < end) {
+        size_t off = sent % (per * olen);
+        size_t want = per * olen - off;
+        ssize_t k;
+
+        if (want > total - sent) {
+            want = total - sent;
+        }
+        k = send(nr->fd, batch + off, want, MSG_NOSIGNAL);
+        if (k > 0) {
+            sent += (size_t)k;
+        } else {
+            struct pollfd pfd = {nr->fd, POLLOUT, 0};
+
+            ck_assert_msg(k < 0 && (errno == EAGAIN || errno == EINTR), "send: %s",
+                          strerror(errno));
+            (void)poll(&pfd, 1, 100);
+        }
+        sample_rss();
+    }
+    free(batch);
+    /* Let the server do whatever it will with what it has. */
+    mm_tserver_sleep_ms(500);
+    for (i = 0; i < 20; i++) {
+        good_check(good);
+    }
+    read_after = stat_of(good, "bytes_read");
+    printf("never_reads: sent %zu bytes of gets, server read %lld\n", sent,
+           read_after - read_before);
+    fflush(stdout);
+    ck_assert_msg(read_after - read_before < (long long)sent,
+                  "the server read all %zu bytes of a client that never reads", sent);
+    sample_rss();
+    ck_assert_msg(peak_rss_kb < base + RSS_GROWTH_MB * 1024L, "RSS grew from %ld to %ld kB", base,
+                  peak_rss_kb);
+    fcntl(nr->fd, F_SETFL, fcntl(nr->fd, F_GETFL) & ~O_NONBLOCK);
+}
+
+/* Leave with the backlog unread; the connection must be counted out. */
+static void
+flood_leave(struct mm_tclient *good, struct mm_tclient *nr)
+{
+    raw_reset(nr->fd);
+    nr->fd = -1;
+    mm_tclient_close(nr);
+    wait_conns_at_most(good, 3);
+    good_check(good);
+}
+
 START_TEST(test_never_reads)
 {
     struct mm_tclient good;
     struct mm_tclient nr;
     char *val = malloc(BIG_LEN + 2);
     char *req = malloc(64 + BIG_LEN + 2);
-    char *batch;
-    size_t blen = 1000 * (sizeof(GET_BIG) - 1);
-    size_t total = (size_t)NONREADER_GETS * (sizeof(GET_BIG) - 1);
-    size_t sent = 0;
-    long long read_before;
-    long long read_after;
-    double end;
-    long base;
     size_t n;
     int i;
 
@@ -527,56 +596,12 @@ START_TEST(test_never_reads)
     memcpy(req + n, val, BIG_LEN + 2);
     ck_assert(mm_tclient_send(&good, req, n + BIG_LEN + 2) == 0);
     ck_assert(mm_tclient_expect(&good, "STORED\r\n"));
-    base = mm_tserver_rss_kb(srv.pid);
-    read_before = stat_of(&good, "bytes_read");
 
     /* 20000 gets of 512 kB is 10 GB of replies: the server must stop
      * reading this client long before. */
-    batch = malloc(blen);
-    ck_assert_ptr_nonnull(batch);
-    for (n = 0; n < blen; n += sizeof(GET_BIG) - 1) {
-        memcpy(batch + n, GET_BIG, sizeof(GET_BIG) - 1);
-    }
-    ck_assert(mm_tclient_connect(&nr, srv.host, srv.port) == 0);
-    fcntl(nr.fd, F_SETFL, fcntl(nr.fd, F_GETFL) | O_NONBLOCK);
-    end = now_ms() + 5000;
-    while (sent < total && now_ms() < end) {
-        size_t off = sent % blen;
-        size_t want = blen - off;
-        ssize_t k;
-
-        if (want > total - sent) {
-            want = total - sent;
-        }
-        k = send(nr.fd, batch + off, want, MSG_NOSIGNAL);
-        if (k > 0) {
-            sent += (size_t)k;
-        } else {
-            struct pollfd pfd = {nr.fd, POLLOUT, 0};
-
-            ck_assert_msg(k < 0 && (errno == EAGAIN || errno == EINTR), "send: %s",
-                          strerror(errno));
-            (void)poll(&pfd, 1, 100);
-        }
-        sample_rss();
-    }
-    /* Let the server do whatever it will with what it has. */
-    mm_tserver_sleep_ms(500);
-    for (i = 0; i < 20; i++) {
-        good_check(&good);
-    }
-    read_after = stat_of(&good, "bytes_read");
-    printf("never_reads: sent %zu bytes of gets, server read %lld\n", sent,
-           read_after - read_before);
-    fflush(stdout);
-    ck_assert_msg(read_after - read_before < (long long)sent,
-                  "the server read all %zu bytes of a client that never reads", sent);
-    sample_rss();
-    ck_assert_msg(peak_rss_kb < base + RSS_GROWTH_MB * 1024L, "RSS grew from %ld to %ld kB", base,
-                  peak_rss_kb);
+    flood_never_read(&good, &nr, GET_BIG, sizeof(GET_BIG) - 1, NONREADER_GETS);
 
     /* The replies it did produce are intact and in order. */
-    fcntl(nr.fd, F_SETFL, fcntl(nr.fd, F_GETFL) & ~O_NONBLOCK);
     for (i = 0; i < 5; i++) {
         char head[64];
         char *got;
@@ -589,13 +614,7 @@ START_TEST(test_never_reads)
         free(got);
         ck_assert(mm_tclient_expect(&nr, "END\r\n"));
     }
-    /* Leave with the backlog unread. */
-    raw_reset(nr.fd);
-    nr.fd = -1;
-    mm_tclient_close(&nr);
-    wait_conns_at_most(&good, 3);
-    good_check(&good);
-    free(batch);
+    flood_leave(&good, &nr);
     free(req);
     free(val);
     finish_target("never_reads", &good);
@@ -1233,15 +1252,7 @@ START_TEST(test_binary_never_reads)
     char *val = malloc(BIG_LEN);
     char *set = malloc(64 + BIG_LEN);
     char one[64];
-    char *batch;
     size_t olen = bin_req(one, 0x00, NULL, 0, "big", NULL, 0);
-    size_t per = 1000;
-    size_t total = (size_t)BIN_FLOOD_GETS * olen;
-    size_t sent = 0;
-    long long read_before;
-    long long read_after;
-    double end;
-    long base;
     size_t n;
     int i;
 
@@ -1257,53 +1268,10 @@ START_TEST(test_binary_never_reads)
     memcpy(set + n + BIG_LEN, "\r\n", 2);
     ck_assert(mm_tclient_send(&good, set, n + BIG_LEN + 2) == 0);
     ck_assert(mm_tclient_expect(&good, "STORED\r\n"));
-    base = mm_tserver_rss_kb(srv.pid);
-    read_before = stat_of(&good, "bytes_read");
 
-    batch = malloc(per * olen);
-    ck_assert_ptr_nonnull(batch);
-    for (n = 0; n < per; n++) {
-        memcpy(batch + n * olen, one, olen);
-    }
-    ck_assert(mm_tclient_connect(&nr, srv.host, srv.port) == 0);
-    fcntl(nr.fd, F_SETFL, fcntl(nr.fd, F_GETFL) | O_NONBLOCK);
-    end = now_ms() + 5000;
-    while (sent < total && now_ms() < end) {
-        size_t off = sent % (per * olen);
-        size_t want = per * olen - off;
-        ssize_t k;
-
-        if (want > total - sent) {
-            want = total - sent;
-        }
-        k = send(nr.fd, batch + off, want, MSG_NOSIGNAL);
-        if (k > 0) {
-            sent += (size_t)k;
-        } else {
-            struct pollfd pfd = {nr.fd, POLLOUT, 0};
-
-            ck_assert_msg(k < 0 && (errno == EAGAIN || errno == EINTR), "send: %s",
-                          strerror(errno));
-            (void)poll(&pfd, 1, 100);
-        }
-        sample_rss();
-    }
-    mm_tserver_sleep_ms(500);
-    for (i = 0; i < 20; i++) {
-        good_check(&good);
-    }
-    read_after = stat_of(&good, "bytes_read");
-    printf("binary never_reads: sent %zu bytes of gets, server read %lld\n", sent,
-           read_after - read_before);
-    fflush(stdout);
-    ck_assert_msg(read_after - read_before < (long long)sent,
-                  "the server read all %zu bytes of a client that never reads", sent);
-    sample_rss();
-    ck_assert_msg(peak_rss_kb < base + RSS_GROWTH_MB * 1024L, "RSS grew from %ld to %ld kB", base,
-                  peak_rss_kb);
+    flood_never_read(&good, &nr, one, olen, BIN_FLOOD_GETS);
 
     /* The first replies are whole: header, flags, the value. */
-    fcntl(nr.fd, F_SETFL, fcntl(nr.fd, F_GETFL) & ~O_NONBLOCK);
     for (i = 0; i < 5; i++) {
         static const unsigned char flags0[4] = {0, 0, 0, 0};
         char head[BIN_HDR + 4];
@@ -1317,12 +1285,7 @@ START_TEST(test_binary_never_reads)
         ck_assert_msg(memcmp(got, val, BIG_LEN) == 0, "reply %d corrupted", i);
         free(got);
     }
-    raw_reset(nr.fd);
-    nr.fd = -1;
-    mm_tclient_close(&nr);
-    wait_conns_at_most(&good, 3);
-    good_check(&good);
-    free(batch);
+    flood_leave(&good, &nr);
     free(set);
     free(val);
     finish_target("binary_never_reads", &good);
