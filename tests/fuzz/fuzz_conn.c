@@ -30,15 +30,7 @@
 #include "mmem/stats.h"
 #include "mmem/store.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond);            \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 /* Input layout: byte 0's low 3 bits give n, the next n bytes the chunk sizes
  * (each byte + 1, used in turn, cyclically); the rest is the stream. With
