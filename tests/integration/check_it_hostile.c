@@ -977,11 +977,18 @@ bin_frame(char *buf, unsigned magic, unsigned op, unsigned status, const void *e
     size_t n = bin_hdr(buf, magic, op, (unsigned)nkey, (unsigned)next, status,
                        (uint32_t)(next + nkey + nval), opaque);
 
-    memcpy(buf + n, ext, next);
+    /* memcpy from NULL is undefined even for 0 bytes. */
+    if (next > 0) {
+        memcpy(buf + n, ext, next);
+    }
     n += next;
-    memcpy(buf + n, key, nkey);
+    if (nkey > 0) {
+        memcpy(buf + n, key, nkey);
+    }
     n += nkey;
-    memcpy(buf + n, val, nval);
+    if (nval > 0) {
+        memcpy(buf + n, val, nval);
+    }
     return n + nval;
 }
 
