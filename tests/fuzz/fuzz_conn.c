@@ -34,8 +34,11 @@
 
 /* Input layout: byte 0's low 3 bits give n, the next n bytes the chunk sizes
  * (each byte + 1, used in turn, cyclically); the rest is the stream. With
- * n = 0 the stream is only fed whole. */
+ * n = 0 the stream is only fed whole. Byte 0's next bits pick the server's
+ * options: two for -B (auto, ascii, binary, auto) and one for -C. */
 #define FUZZ_MAX_CUTS 7u
+#define FUZZ_OPT_PROTO(b) (((b) >> 3) & 3u)
+#define FUZZ_OPT_NO_CAS 0x20u
 
 /* Replies kept per run; a stream of a few kB cannot make more than this
  * unless it asks for a value many times, which is cut off (and the two runs
@@ -94,8 +97,22 @@ env_conns(void *arg, mm_cmd_emit_fn emit, void *emit_arg)
     mm_conn_set_emit(&fs->set, emit, emit_arg);
 }
 
+/* The -B value byte 0 asks for. */
+static enum mm_settings_proto
+opt_proto(uint8_t b)
+{
+    switch (FUZZ_OPT_PROTO(b)) {
+    case 1:
+        return MM_SETTINGS_PROTO_ASCII;
+    case 2:
+        return MM_SETTINGS_PROTO_BINARY;
+    default:
+        return MM_SETTINGS_PROTO_AUTO;
+    }
+}
+
 static void
-server_start(struct fuzz_server *fs)
+server_start(struct fuzz_server *fs, uint8_t opts)
 {
     struct mm_store_cfg sc;
     struct mm_conn_cfg cc;
@@ -107,13 +124,15 @@ server_start(struct fuzz_server *fs)
     /* A frozen clock: nothing expires or ages between the two runs. */
     mm_clock_init_at(&fs->clock, 1700000000, 1000);
     mm_settings_init(&fs->settings);
+    fs->settings.binding_protocol = opt_proto(opts);
+    fs->settings.use_cas = (opts & FUZZ_OPT_NO_CAS) == 0;
     memset(&sc, 0, sizeof(sc));
     sc.mem_limit = 2u << 20;
     sc.item_size_max = 64u << 10;
     sc.slab_page_size = 64u << 10;
     sc.slab_chunk_max = 16u << 10; /* values over 16 kB are chained */
     sc.evict = true;
-    sc.use_cas = true;
+    sc.use_cas = fs->settings.use_cas;
     sc.hashpower = 8;
     sc.clock = &fs->clock;
     fs->store = mm_store_create(&sc);
@@ -270,14 +289,14 @@ feed(struct fuzz_server *fs, struct fuzz_result *r, const uint8_t *p, size_t n)
 
 /* One fresh server fed stream in chunks (cuts == NULL: whole). */
 static void
-run_stream(const uint8_t *stream, size_t len, const uint8_t *cuts, size_t ncuts,
+run_stream(uint8_t opts, const uint8_t *stream, size_t len, const uint8_t *cuts, size_t ncuts,
            struct fuzz_result *r)
 {
     struct fuzz_server fs;
     size_t off = 0;
     size_t i = 0;
 
-    server_start(&fs);
+    server_start(&fs, opts);
     while (off < len) {
         size_t n = len - off;
 
@@ -455,12 +474,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cuts = data + 1;
     stream = data + 1 + ncuts;
     len = size - 1 - ncuts;
-    binary = len > 0 && stream[0] == 0x80;
+    /* As the connection decides (-B, else the first byte). */
+    binary = opt_proto(data[0]) == MM_SETTINGS_PROTO_BINARY ||
+             (opt_proto(data[0]) == MM_SETTINGS_PROTO_AUTO && len > 0 && stream[0] == 0x80);
 
     memset(&whole, 0, sizeof(whole));
     whole.out = malloc(FUZZ_OUT_MAX);
     FUZZ_CHECK(whole.out != NULL);
-    run_stream(stream, len, NULL, 0, &whole);
+    run_stream(data[0], stream, len, NULL, 0, &whole);
     if (getenv("MMEM_FUZZ_SHOW") != NULL) {
         /* For writing corpus entries: what the server answered. */
         fwrite(whole.out, 1, whole.len, stdout);
@@ -475,7 +496,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(&cut, 0, sizeof(cut));
         cut.out = malloc(FUZZ_OUT_MAX);
         FUZZ_CHECK(cut.out != NULL);
-        run_stream(stream, len, cuts, ncuts, &cut);
+        run_stream(data[0], stream, len, cuts, ncuts, &cut);
         if (!binary && text_long_line(stream, len) && (cut.closed || whole.closed)) {
             /* Only one of the runs may have been hung up on, early: the
              * shorter reply must be where the longer one started. */
