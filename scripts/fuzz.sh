@@ -86,7 +86,7 @@ for name in "$@"; do
     if [ $rc -ne 0 ]; then
         failed="$failed $name"
         line="$line: FAILED (exit $rc)"
-        grep -E '^(==[0-9]+==ERROR|SUMMARY|.*property failed|.*Test unit written)' "$log" >&2 || tail -n 20 "$log" >&2
+        grep -E '^(==[0-9]+== ?ERROR|SUMMARY|.*property failed|.*Test unit written)' "$log" >&2 || tail -n 20 "$log" >&2
     fi
     summary="$summary$line
 "
