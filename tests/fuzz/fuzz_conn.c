@@ -1,11 +1,11 @@
 /* libFuzzer target for the whole connection: a real store, the command layer,
  * a poll loop and one connection over a socketpair, fed the input as a byte
- * stream (text, meta or binary, as its first byte decides). The stream is fed
- * whole, then again on a fresh server cut into chunks whose sizes come from
- * the input's header; the replies (and whether the server hung up) must be
- * the same, a hang-up must have a cause memcached also hangs up for, and
- * nothing may leak. Also linked into replay_conn, which runs the corpus under
- * `make check`. */
+ * stream (text, meta or binary, as -B or its first byte decides). The stream
+ * is fed whole, then again on a fresh server cut into chunks whose sizes come
+ * from the input's header; the replies, whether the server hung up and the
+ * store's contents must be the same, a hang-up must have a cause memcached
+ * also hangs up for, and nothing may leak. Also linked into replay_conn,
+ * which runs the corpus under `make check`. */
 #include "config.h"
 
 #include <errno.h>
