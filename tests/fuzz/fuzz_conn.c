@@ -159,7 +159,6 @@ server_start(struct fuzz_server *fs, uint8_t opts)
     cc.reqs_per_event = 5;
     mm_conn_set_init(&fs->set, fs->loop, &fs->ctx, fs->store, &cc);
     fs->set.live = &fs->live;
-    mm_ev_loop_set_before_poll(fs->loop, mm_conn_set_flush, &fs->set);
     FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
     FUZZ_CHECK(fcntl(sv[0], F_SETFL, O_NONBLOCK) == 0);
     FUZZ_CHECK(fcntl(sv[1], F_SETFL, O_NONBLOCK) == 0);
