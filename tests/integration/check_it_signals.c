@@ -1,13 +1,18 @@
-/* Signals, as memcached handles them: SIGTERM and SIGINT end the server
- * promptly with exit status 0 even while clients are connected (idle or in
- * the middle of a request); SIGHUP does not end it. */
+/* Signals and privileges, as memcached handles them: SIGTERM, SIGINT and
+ * SIGUSR1 (memcached's graceful stop) end the server promptly with exit
+ * status 0 even while clients are connected (idle or in the middle of a
+ * request); SIGHUP does not end it. Run as root, -u leaves the server
+ * running under that user. */
 #include "config.h"
 
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "server.h"
@@ -70,6 +75,59 @@ END_TEST
 START_TEST(test_sigint_exits_zero)
 {
     check_exit_on(SIGINT);
+}
+END_TEST
+
+START_TEST(test_sigusr1_exits_zero)
+{
+    check_exit_on(SIGUSR1);
+}
+END_TEST
+
+/* The real and effective uid of pid from /proc, or -1. */
+static long
+proc_uid(pid_t pid, int field)
+{
+    char path[64], line[256];
+    long ids[4] = {-1, -1, -1, -1};
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "Uid:", 4) == 0 &&
+            sscanf(line + 4, "%ld %ld %ld %ld", &ids[0], &ids[1], &ids[2], &ids[3]) == 4) {
+            break;
+        }
+    }
+    fclose(f);
+    return ids[field];
+}
+
+START_TEST(test_user_drops_privileges)
+{
+    struct passwd *pw;
+    struct mm_tclient c;
+
+    if (geteuid() != 0) {
+        fprintf(stderr, "not root: -u has nothing to drop, test skipped\n");
+        return;
+    }
+    pw = getpwnam("nobody");
+    ck_assert_msg(pw != NULL, "no user nobody");
+    /* The fixture passes -u root first; the later -u wins, as in memcached. */
+    ck_assert(mm_tserver_startl(&srv, MM_TSERVER_TARGET, 0, "-u", "nobody", NULL) == 0);
+    ck_assert_int_eq(proc_uid(srv.pid, 0), (long)pw->pw_uid);
+    ck_assert_int_eq(proc_uid(srv.pid, 1), (long)pw->pw_uid);
+    ck_assert_int_eq(proc_uid(srv.pid, 2), (long)pw->pw_uid);
+    /* Still serving after the switch. */
+    ck_assert(mm_tclient_connect(&c, srv.host, srv.port) == 0);
+    ck_assert(mm_tclient_cmd(&c, "set u 0 0 1\r\nx\r\n", "STORED\r\n"));
+    mm_tclient_close(&c);
+    ck_assert_msg(mm_tserver_stop(&srv) == 0, "did not stop cleanly under -u nobody");
 }
 END_TEST
 
@@ -149,6 +207,8 @@ signals_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_sigterm_exits_zero);
     tcase_add_test(tc, test_sigint_exits_zero);
+    tcase_add_test(tc, test_sigusr1_exits_zero);
+    tcase_add_test(tc, test_user_drops_privileges);
     tcase_add_test(tc, test_sigterm_idle);
     tcase_add_test(tc, test_sighup_survives);
     tcase_add_test(tc, test_sigpipe_ignored);
