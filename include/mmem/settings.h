@@ -137,6 +137,7 @@ struct mm_settings {
     const char *auth_file; /* -Y: ASCII auth "user:password" file, NULL = off */
     bool sasl;             /* -S: binary clients must authenticate (SASL) */
     bool watch_enabled;    /* false with -W */
+    bool track_sizes;      /* -o track_sizes: "stats sizes" from start-up */
     char prefix_delimiter; /* -D, default ':' */
     bool detail_enabled;   /* set when -D is given */
 
