@@ -16,6 +16,7 @@
 #include "mmem/store.h"
 #include "mmem/scan.h"
 #include "mmem/text.h"
+#include "mmem/watch.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -85,22 +86,24 @@ general_conn(struct general *g)
     }
 }
 
-/* Logger and NAPI figures: mmem has no log watchers and no NAPI ids, so
- * these read as on an idle memcached. */
+/* Logger figures come from the "watch" hub; mmem has no NAPI ids, so the
+ * last two read as on an idle memcached. */
 static void
 general_log(struct general *g)
 {
-    static const char *const names[] = {
-        "log_worker_dropped", "log_worker_written",  "log_watcher_skipped", "log_watcher_sent",
-        "log_watchers",       "unexpected_napi_ids", "round_robin_fallback"};
-    size_t i;
+    struct mm_watch_stats ws;
 
     if (!g->log_done) {
         general_conn(g);
         g->log_done = true;
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-            mm_text_stat(g->out, names[i], "0");
-        }
+        mm_watch_stats(g->env->watch, &ws);
+        stat_u64(g->out, "log_worker_dropped", ws.worker_dropped);
+        stat_u64(g->out, "log_worker_written", ws.worker_written);
+        stat_u64(g->out, "log_watcher_skipped", ws.watcher_skipped);
+        stat_u64(g->out, "log_watcher_sent", ws.watcher_sent);
+        stat_u64(g->out, "log_watchers", ws.watchers);
+        mm_text_stat(g->out, "unexpected_napi_ids", "0");
+        mm_text_stat(g->out, "round_robin_fallback", "0");
     }
 }
 
@@ -235,6 +238,24 @@ stats_cachedump(struct mm_cmd_ctx *ctx, const struct mm_span *tok, size_t ntok, 
     MM_OUT_LIT(out, "END\r\n");
 }
 
+/* "stats settings": the settings as given, except track_sizes, which
+ * memcached reports as it is now (stats sizes_enable/disable change it). */
+struct settings_ctx {
+    struct mm_out *out;
+    const struct mm_cmd_env *env;
+};
+
+static void
+settings_line(void *arg, const char *name, const char *value)
+{
+    struct settings_ctx *sc = arg;
+
+    if (strcmp(name, "track_sizes") == 0) {
+        value = mm_store_sizes_enabled(sc->env->store) ? "yes" : "no";
+    }
+    mm_text_stat(sc->out, name, value);
+}
+
 static bool
 tok_is(struct mm_span t, const char *lit)
 {
@@ -261,13 +282,16 @@ mm_cmd_stats(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *ou
             mm_stats_reset(ctx->stats);
         }
         mm_store_stats_reset(env->store);
+        mm_watch_stats_reset(env->watch);
         MM_OUT_LIT(out, "RESET\r\n");
     } else if (tok_is(tok[0], "detail")) {
         struct mm_span none = {"", 0};
 
         stats_detail(ntok >= 2 ? tok[1] : none, out);
     } else if (tok_is(tok[0], "settings")) {
-        mm_settings_emit(env->settings, emit_line, out);
+        struct settings_ctx sc = {out, env};
+
+        mm_settings_emit(env->settings, settings_line, &sc);
         MM_OUT_LIT(out, "END\r\n");
     } else if (tok_is(tok[0], "cachedump")) {
         stats_cachedump(ctx, tok, ntok, out);
@@ -285,9 +309,15 @@ mm_cmd_stats(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *ou
     } else if (tok_is(tok[0], "sizes")) {
         mm_store_stats_sizes(env->store, emit_line, out);
         MM_OUT_LIT(out, "END\r\n");
-    } else if (tok_is(tok[0], "sizes_enable") || tok_is(tok[0], "sizes_disable")) {
-        /* Size histograms cannot be switched on in mmem; memcached's reply
-         * to these has no END line, and neither has this one. */
+    } else if (tok_is(tok[0], "sizes_enable")) {
+        /* memcached's replies to these two have no END line. */
+        if (mm_store_sizes_enable(env->store) == MM_STORE_SIZES_ENABLED) {
+            MM_OUT_LIT(out, "STAT sizes_status enabled\r\n");
+        } else {
+            MM_OUT_LIT(out, "STAT sizes_status error\r\nSTAT sizes_error cas_support_disabled\r\n");
+        }
+    } else if (tok_is(tok[0], "sizes_disable")) {
+        mm_store_sizes_disable(env->store);
         MM_OUT_LIT(out, "STAT sizes_status disabled\r\n");
     } else {
         MM_OUT_LIT(out, "ERROR\r\n");

@@ -22,6 +22,7 @@
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/text.h"
+#include "mmem/watch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -86,6 +87,8 @@ struct mm_conn {
     size_t swallow;
     char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
     struct mm_cmd_sasl *sasl;             /* -S: Cyrus state, made on demand */
+    struct mm_watcher *watcher;           /* "watch": a log stream (conn_watch_*) */
+    struct mm_ev_timer watch_timer;
 };
 
 static time_t
@@ -110,6 +113,49 @@ mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s)
 static void conn_on_io(struct mm_ev_io *io, unsigned revents);
 static void conn_idle_sweep(struct mm_ev_timer *t);
 static void conn_publish(struct mm_conn *c);
+static void conn_mark_dirty(struct mm_conn *c);
+
+/* ---- watch: the connection as a log stream (include/mmem/watch.h) ------
+ * After "watch" the connection holds a watcher on the hub and a timer that
+ * moves the watcher's lines into the output every CONN_WATCH_MS. The ring
+ * in the hub bounds memory: lines wait there while the client is slow and
+ * are skipped (and counted) once it is full, because the pump stops filling
+ * the output past CONN_WATCH_OUT_MAX. */
+#define CONN_WATCH_MS 10
+#define CONN_WATCH_OUT_MAX (64 * 1024)
+
+static void
+conn_watch_pump(struct mm_ev_timer *t)
+{
+    struct mm_conn *c = t->arg;
+    struct mm_watch *hub = c->set->cmd->env->watch;
+    char buf[4096];
+    size_t n;
+
+    while (mm_out_pending(&c->out) < CONN_WATCH_OUT_MAX &&
+           (n = mm_watch_read(hub, c->watcher, buf, sizeof(buf))) > 0) {
+        mm_out_append(&c->out, buf, n);
+    }
+    conn_mark_dirty(c);
+}
+
+static void
+conn_watch_start(struct mm_conn *c)
+{
+    c->watcher = c->set->cmd->watcher;
+    c->set->cmd->watcher = NULL;
+    mm_ev_timer_init(&c->watch_timer, conn_watch_pump, c);
+    mm_ev_timer_start(c->set->loop, &c->watch_timer, CONN_WATCH_MS, CONN_WATCH_MS);
+}
+
+static void
+conn_watch_stop(struct mm_conn *c)
+{
+    if (c->watcher != NULL) {
+        mm_ev_timer_stop(c->set->loop, &c->watch_timer);
+        mm_watch_remove(c->set->cmd->env->watch, &c->watcher);
+    }
+}
 
 /* ---- output ---------------------------------------------------------- */
 
@@ -365,6 +411,7 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req)
         c->state = CONN_CLOSING;
         break;
     case MM_CMD_OK:
+    case MM_CMD_WATCH:
         break;
     }
 }
@@ -563,12 +610,19 @@ conn_one_request(struct mm_conn *c)
         mm_iobuf_consume(&c->rbuf, used);
         return c->state != CONN_CLOSING;
     }
-    if (mm_cmd_exec(c->set->cmd, &req, &c->out) == MM_CMD_CLOSE) {
+    switch (mm_cmd_exec(c->set->cmd, &req, &c->out)) {
+    case MM_CMD_CLOSE:
         c->state = CONN_CLOSING;
+        break;
+    case MM_CMD_WATCH:
+        conn_watch_start(c);
+        break;
+    default:
+        break;
     }
     mm_iobuf_unhold(&c->rbuf);
     mm_iobuf_consume(&c->rbuf, used);
-    return c->state != CONN_CLOSING;
+    return c->state != CONN_CLOSING && c->watcher == NULL;
 }
 
 /* Handle what is buffered, up to -R requests and while the output backlog
@@ -579,6 +633,12 @@ conn_process(struct mm_conn *c)
 {
     unsigned done = 0;
 
+    if (c->watcher != NULL) {
+        /* A log stream ignores what its client sends (as memcached). */
+        mm_iobuf_consume(&c->rbuf, mm_iobuf_len(&c->rbuf));
+        return;
+    }
+    c->set->cmd->cfd = c->fd;
     c->busy = true;
     conn_publish(c);
     for (;;) {
@@ -763,6 +823,7 @@ mm_conn_close(struct mm_conn *c)
         c->it = NULL;
     }
     mm_cmd_sasl_free(&c->sasl);
+    conn_watch_stop(c);
     mm_out_fini(&c->out);
     mm_iobuf_fini(&c->rbuf);
     MM_STAT_ADD(set->cmd->stats, curr_connections, (uint64_t)-1);
