@@ -264,6 +264,8 @@ mm_settings_init(struct mm_settings *s)
     c->hot_max_factor = 0.2;
     c->warm_max_factor = 2.0;
     c->lru_maintainer = true;
+    c->lru_crawler = true;
+    c->slab_reassign = true;
     c->temporary_ttl = 61;
     c->watcher_logbuf_size = 256 * 1024;
     c->worker_logbuf_size = 64 * 1024;
@@ -590,6 +592,8 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
         s->maxconns_fast = false;
         c->slab_automove = 0;
         c->lru_maintainer = false;
+        c->lru_crawler = false;
+        c->slab_reassign = false;
         c->hash_algorithm = "jenkins";
         break;
     case XOPT_TAIL_REPAIR_TIME:
@@ -617,6 +621,7 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
         break;
     case XOPT_LRU_CRAWLER:
     case XOPT_NO_LRU_CRAWLER:
+        c->lru_crawler = id == XOPT_LRU_CRAWLER;
         break;
     case XOPT_LRU_CRAWLER_SLEEP:
         if (val == NULL) {
@@ -691,6 +696,7 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
         break;
     case XOPT_SLAB_REASSIGN:
     case XOPT_NO_SLAB_REASSIGN:
+        c->slab_reassign = id == XOPT_SLAB_REASSIGN;
         break;
     case XOPT_SLAB_AUTOMOVE:
         if (val == NULL) {
