@@ -78,6 +78,8 @@ file_module()
         done
         echo ""
         ;;
+    # The connection fuzzer drives the whole stack, as net/ does.
+    tests/fuzz/fuzz_conn.c) echo net ;;
     tests/fuzz/*.c) echo proto ;;
     *) echo "" ;;
     esac

@@ -6,8 +6,8 @@
 #   2. _build/tsan     --enable-tsan: make check (ThreadSanitizer)
 #   3. _build/clang    CC=clang --without-jemalloc --enable-werror: make check
 #   4. _build/fuzz     --enable-fuzzing (clang): builds the fuzzers, make check
-#                      (the corpus replay), then each fuzzer for
-#                      $MMEM_FUZZ_SECONDS (default 10) seconds
+#                      (the corpus replay), then scripts/fuzz.sh runs each
+#                      fuzzer for $MMEM_FUZZ_SECONDS (default 10) seconds
 #   5. scripts/format.sh --check (strict)
 #
 # Ends with "mmem-ci: N passed, N failed"; exits non-zero if any step failed.
@@ -43,25 +43,6 @@ build_check()
         { make -C "$dir" -j"$jobs" check || { mm_show_failures "$dir"; false; }; }
 }
 
-fuzz_run()
-{
-    local dir secs f name corpus
-    dir="$src/_build/fuzz"
-    secs=${MMEM_FUZZ_SECONDS:-10}
-    for f in "$dir"/tests/fuzz/fuzz_*; do
-        [ -x "$f" ] || continue
-        name=$(basename "$f")
-        corpus="$src/tests/fuzz/corpus/${name#fuzz_}"
-        mkdir -p "$dir/fuzz-work/$name"
-        mm_say "fuzz $name for ${secs}s"
-        if [ -d "$corpus" ]; then
-            "$f" -max_total_time="$secs" "$dir/fuzz-work/$name" "$corpus" || return 1
-        else
-            "$f" -max_total_time="$secs" "$dir/fuzz-work/$name" || return 1
-        fi
-    done
-}
-
 tsan_check()
 {
     TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
@@ -76,7 +57,7 @@ step tsan tsan_check
 step clang build_check clang CC=clang --without-jemalloc --enable-werror
 if command -v clang >/dev/null 2>&1; then
     step fuzz-build build_check fuzz CC=clang --enable-fuzzing
-    step fuzz-run fuzz_run
+    step fuzz-run "$src/scripts/fuzz.sh" "${MMEM_FUZZ_SECONDS:-10}"
 fi
 step format "$src/scripts/format.sh" --check
 

@@ -17,6 +17,11 @@ optional="libsystemd-dev systemd libsasl2-dev sasl2-bin libsasl2-modules"
 # Reference server and tools the tests compare against, the fuzzing
 # compiler, the formatter, and what the docs and scripts use.
 tools="memcached libmemcached-tools netcat-openbsd clang clang-format groff-base man-db git procps"
+# Client libraries and the proxy that tests/clients runs against mmem (each
+# of those tests skips when its client is missing). ruby-dalli does not pull
+# in ruby itself; the twemproxy test finds nutcracker's ports with ss
+# (iproute2).
+tools="$tools python3-pymemcache python3-pylibmc libcache-memcached-fast-perl php-cli php-memcached ruby ruby-dalli nutcracker iproute2"
 if [ "${MMEM_DEPS_VALGRIND:-0}" = 1 ]; then
     tools="$tools valgrind"
 fi

@@ -6,7 +6,11 @@
 #   3. _build/asan:  --enable-sanitizers (ASan+UBSan, libc malloc) with
 #                    -Werror, make check;
 #   4. in CI mode (CI=true, or --ci): make distcheck, which builds and tests
-#      the release tarball out of tree, so a file missing from it fails here.
+#      the release tarball out of tree, so a file missing from it fails here;
+#   5. in CI mode: _build/tsan: --enable-tsan (ThreadSanitizer), only the
+#      tests whose threads share memory (the store under many threads, the
+#      cross-thread queue and wake-up, acceptor -> worker handoff, many
+#      clients on one server); any report fails them.
 #
 # Ends with one line "mmem: N passed, N failed, N skipped" and exits non-zero
 # if anything failed. MMEM_SKIP_DEPS=1 skips the package step; MMEM_JOBS sets
@@ -110,6 +114,32 @@ for t in check-deps.sh check-headers.sh; do
     fi
 done
 
+# The tests that exercise shared memory between threads, for the TSan build.
+tsan_tests="tests/unit/check_store_mt tests/unit/check_ev_queue tests/unit/check_ev \
+tests/unit/check_server tests/integration/check_it_concurrency"
+
+# run_tsan: build the server and just those tests with ThreadSanitizer and
+# run them; a race report ends the program with an error (halt_on_error).
+run_tsan()
+{
+    local dir
+    dir="$src/_build/tsan"
+    mm_configure "$src" "$dir" --enable-tsan --enable-werror
+    mm_say "[tsan] make -j$jobs"
+    find "$dir" -name '*.trs' -exec rm -f {} + 2>/dev/null || true
+    # check_PROGRAMS is narrowed too, so only these programs are built.
+    # shellcheck disable=SC2086 # tsan_tests is a list
+    if make -C "$dir" -j"$jobs" &&
+        TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}" \
+            make -C "$dir" -j"$jobs" check TESTS="$tsan_tests" check_PROGRAMS="$tsan_tests"; then
+        add_counts "$dir"
+        return 0
+    fi
+    failed="$failed tsan"
+    mm_show_failures "$dir"
+    total_f=$((total_f + 1))
+}
+
 run_build check --enable-werror
 run_build asan --enable-werror --enable-sanitizers
 
@@ -126,6 +156,7 @@ if [ $ci = yes ]; then
             [ -d "$d" ] && mm_show_failures "$d"
         done
     fi
+    run_tsan
     # Formatting is reported, and enforced only when asked for.
     if command -v clang-format >/dev/null 2>&1; then
         if ! "$src/scripts/format.sh" --check; then

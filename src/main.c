@@ -66,11 +66,27 @@ prepare_process(const struct mm_settings *s)
     if (s->lock_memory) {
         (void)mm_daemon_lock_memory(stderr);
     }
-    if (s->udp_port != 0) {
-        mm_log_warn("UDP is not served by mmem yet: -U %d ignored, serving TCP only", s->udp_port);
-    }
     for (i = 0; (opt = mm_settings_noted(s, i)) != NULL; i++) {
         mm_log_info("option %s has no effect in mmem", opt);
+    }
+    return 0;
+}
+
+/* UDP cannot carry either kind of authentication: memcached refuses to
+ * start with both, in these words. Returns 0 or an exit status. */
+static int
+check_udp(const struct mm_settings *s)
+{
+    if (s->udp_port == 0) {
+        return 0;
+    }
+    if (s->auth_file != NULL) {
+        fprintf(stderr, "Cannot use UDP with ascii authentication enabled (-U 0 to disable)\n");
+        return MM_SETTINGS_EX_USAGE;
+    }
+    if (s->sasl) {
+        fprintf(stderr, "ERROR: Cannot enable UDP while using binary SASL authentication.\n");
+        return MM_SETTINGS_EX_USAGE;
     }
     return 0;
 }
@@ -128,7 +144,10 @@ main(int argc, char **argv)
         return s.exit_code != 0 ? s.exit_code : MM_SETTINGS_EX_USAGE;
     }
     mm_log_set_level(s.verbose);
-    rc = prepare_process(&s);
+    rc = check_udp(&s);
+    if (rc == 0) {
+        rc = prepare_process(&s);
+    }
     if (rc != 0) {
         return rc;
     }

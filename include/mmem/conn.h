@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mmem/ev.h"
+#include "mmem/out.h"
 
 /* Client connections: the per-connection state machine (read, parse,
  * execute, reply) and the per-worker set that owns them.
@@ -16,19 +17,23 @@
  * call: it takes the set's mutex, which the owner takes only when a
  * connection is added or removed.
  *
- * Replies produced while handling one read are written by
- * mm_conn_set_flush(), which the owner installs as the loop's before-poll
- * hook, so a pipelined batch leaves in one writev. */
+ * Replies produced while handling one read are written at the end of that
+ * event, so a pipelined batch leaves in one writev.
+ *
+ * Memory: an idle connection holds no read buffer and no output buffers.
+ * Reads land in the set's scratch area; a connection owns a buffer only for
+ * bytes left unparsed (a request cut by a read), sized to them. */
 
 struct mm_cmd_ctx;
 struct mm_conn;
+struct mm_conn_pending;
 struct mm_stats;
 struct mm_store;
 
 enum mm_conn_transport { MM_CONN_TCP = 0, MM_CONN_UNIX };
 
 struct mm_conn_cfg {
-    size_t rbuf_size;        /* initial read buffer */
+    size_t rbuf_size;        /* the set's read area; a grown buffer's start */
     size_t rbuf_max;         /* longest request line a buffer may grow to hold */
     size_t out_cap;          /* backpressure: stop reading while more is pending */
     unsigned reqs_per_event; /* -R: requests handled before yielding */
@@ -44,11 +49,13 @@ struct mm_conn_set {
     struct mm_cmd_ctx *cmd; /* stats block and env; cmd->stats is counted */
     struct mm_store *store; /* item references are released to it */
     struct mm_conn_cfg cfg;
-    unsigned long *live;   /* optional process-wide count, decremented
+    unsigned long *live;           /* optional process-wide count, decremented
                                  (atomically) when a connection closes */
-    pthread_mutex_t lock;  /* guards the all list for other threads */
-    struct mm_conn *all;   /* every open connection */
-    struct mm_conn *dirty; /* connections with output to flush */
+    pthread_mutex_t lock;          /* guards the all list for other threads */
+    struct mm_conn *all;           /* every open connection */
+    char *scratch;                 /* cfg.rbuf_size bytes lent to each read */
+    struct mm_conn_pending *spare; /* a recycled storage-request block */
+    struct mm_out_cache out_cache; /* reply buffers between connections */
     size_t count;
     size_t peak;
     struct mm_ev_timer idle_timer;
@@ -60,10 +67,6 @@ void mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct m
                       struct mm_store *store, const struct mm_conn_cfg *cfg);
 /* Close every connection and stop the timer. */
 void mm_conn_set_fini(struct mm_conn_set *set);
-
-/* Write pending output of every connection that has some (the before-poll
- * hook; its signature fits mm_ev_hook_fn with arg = set). */
-void mm_conn_set_flush(struct mm_ev_loop *loop, void *set);
 
 /* Close every connection now (shutdown); pending output is dropped. */
 void mm_conn_set_close_all(struct mm_conn_set *set);

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A connection's read buffer: bytes arrive at the tail, parsed requests are
  * consumed from the head.
@@ -17,19 +18,26 @@
  * frees the buffer when it is empty (idle connections hold no buffer) or
  * shrinks it back to its initial size after a long line has been consumed.
  * The buffer grows (doubling) up to max bytes, for long lines such as big
- * multi-key gets. Single-threaded. */
+ * multi-key gets. Single-threaded.
+ *
+ * Lending: an owner with a scratch area (one per worker) may lend it to the
+ * buffer for one read-and-parse pass (mm_iobuf_lend), and take it back with
+ * mm_iobuf_settle(), which copies any unconsumed bytes (a request cut by the
+ * read) into an allocation of their size. A connection then owns memory only
+ * while it has a partial request buffered. */
 
 struct mm_iobuf {
-    char *base;     /* NULL while released */
-    size_t cap;     /* bytes allocated at base */
-    size_t head;    /* first unconsumed byte */
-    size_t tail;    /* end of the bytes read */
-    size_t initial; /* allocation size of a fresh buffer */
-    size_t max;     /* largest size growth may reach */
-    unsigned holds; /* parsed requests whose spans point into base */
+    char *base;       /* NULL while released */
+    uint32_t cap;     /* bytes allocated (or lent) at base */
+    uint32_t head;    /* first unconsumed byte */
+    uint32_t tail;    /* end of the bytes read */
+    uint32_t initial; /* allocation size of a fresh buffer */
+    uint32_t max;     /* largest size growth may reach */
+    uint16_t holds;   /* parsed requests whose spans point into base */
+    bool lent;        /* base is the lender's scratch, not ours */
 };
 
-/* initial <= max; both > 0. Allocates nothing. */
+/* initial <= max <= UINT32_MAX; both > 0. Allocates nothing. */
 void mm_iobuf_init(struct mm_iobuf *b, size_t initial, size_t max);
 /* Free the memory; no hold may be taken. */
 void mm_iobuf_fini(struct mm_iobuf *b);
@@ -72,5 +80,16 @@ void mm_iobuf_unhold(struct mm_iobuf *b);
  * or shrink a grown buffer back to its initial size once its unconsumed
  * bytes fit in that. Returns true if memory was moved or freed. */
 bool mm_iobuf_trim(struct mm_iobuf *b);
+
+/* Lend cap bytes at mem (cap <= max) for one pass: when no hold is taken,
+ * nothing is lent yet, and the unconsumed bytes (moved to the front of mem)
+ * leave at least half of mem free, the buffer's own memory is freed and
+ * reads land in mem. Otherwise (a long line in a grown buffer) nothing
+ * changes. Returns true if mem was taken. */
+bool mm_iobuf_lend(struct mm_iobuf *b, char *mem, size_t cap);
+/* End a loan, with no hold taken: unconsumed bytes are copied into a buffer
+ * of their own (sized to fit them, at least for a short line), so mem may be
+ * lent elsewhere. Does nothing when nothing is lent. */
+void mm_iobuf_settle(struct mm_iobuf *b);
 
 #endif

@@ -16,6 +16,8 @@
 
 struct mm_ev_loop;
 struct mm_ev_queue;
+struct mm_udp;
+struct mm_udp_socks;
 
 struct mm_worker {
     unsigned id;
@@ -26,6 +28,7 @@ struct mm_worker {
     struct mm_stats stats; /* written by this worker only */
     struct mm_cmd_ctx cmd;
     struct mm_conn_set conns;
+    struct mm_udp *udp; /* -U: this worker's share of the UDP sockets */
 };
 
 /* Create a worker (loop with the named backend, NULL = default; queue;
@@ -34,6 +37,9 @@ struct mm_worker {
  * the loop cannot be created. */
 struct mm_worker *mm_worker_create(unsigned id, const char *backend, const struct mm_cmd_env *env,
                                    const struct mm_conn_cfg *cfg, unsigned long *live);
+/* Serve the UDP sockets in socks too (udp.h); before start(). Returns 0 or
+ * -1. */
+int mm_worker_add_udp(struct mm_worker *w, const struct mm_udp_socks *socks);
 /* Start the thread. Returns 0 or -1. */
 int mm_worker_start(struct mm_worker *w);
 /* Hand a connected non-blocking socket to the worker. Any thread. */

@@ -2,7 +2,8 @@
  * chunks, values are referenced where they lie, and both are described by one
  * iovec array ready for writev. Adjacent bytes share an iovec. References are
  * released in order once the stream has been written past them; when the
- * builder drains, every buffer is freed so an idle connection holds none.
+ * builder drains, every buffer is freed (or parked in the thread's
+ * mm_out_cache) so an idle connection holds none.
  * No I/O here: the connection writes, then calls mm_out_consume(). */
 #include "config.h"
 
@@ -30,6 +31,9 @@ struct mm_out_ref {
 #define CHUNK_DATA (MM_OUT_CHUNK_SIZE - sizeof(struct mm_out_chunk))
 #define IOV_MIN_CAP 16
 #define REF_MIN_CAP 8
+/* Larger arrays (a deep backlog's) go back to the allocator, not the cache. */
+#define CACHE_IOV_MAX 256
+#define CACHE_REF_MAX 128
 
 _Static_assert(MM_OUT_RESERVE_MAX <= CHUNK_DATA, "a reservation must fit in a chunk");
 
@@ -39,6 +43,116 @@ mm_out_init(struct mm_out *o, mm_out_release_fn release, void *release_arg)
     memset(o, 0, sizeof(*o));
     o->release = release;
     o->release_arg = release_arg;
+}
+
+void
+mm_out_use_cache(struct mm_out *o, struct mm_out_cache *cache)
+{
+    assert(o->icap == 0 && o->rcap == 0 && o->chunks == NULL);
+    o->cache = cache;
+}
+
+void
+mm_out_cache_init(struct mm_out_cache *cache, unsigned max_chunks)
+{
+    memset(cache, 0, sizeof(*cache));
+    cache->max_chunks = max_chunks;
+}
+
+void
+mm_out_cache_fini(struct mm_out_cache *cache)
+{
+    while (cache->chunks != NULL) {
+        struct mm_out_chunk *c = cache->chunks;
+
+        cache->chunks = c->next;
+        mm_free(c);
+    }
+    cache->nchunks = 0;
+    mm_free(cache->iov);
+    mm_free(cache->refs);
+    cache->iov = NULL;
+    cache->refs = NULL;
+    cache->icap = 0;
+    cache->rcap = 0;
+}
+
+/* Give one chunk back: to the cache while it has room. */
+static void
+drop_chunk(struct mm_out *o, struct mm_out_chunk *c)
+{
+    struct mm_out_cache *cache = o->cache;
+
+    o->nchunks--;
+    if (cache != NULL && cache->nchunks < cache->max_chunks) {
+        c->next = cache->chunks;
+        cache->chunks = c;
+        cache->nchunks++;
+        return;
+    }
+    mm_free(c);
+}
+
+/* Room for one more iovec: an empty builder takes the cache's spare array,
+ * otherwise the array doubles. */
+static void
+grow_iov(struct mm_out *o)
+{
+    struct mm_out_cache *cache = o->cache;
+
+    if (o->icap == 0 && cache != NULL && cache->iov != NULL) {
+        o->iov = cache->iov;
+        o->icap = cache->icap;
+        cache->iov = NULL;
+        cache->icap = 0;
+        return;
+    }
+    o->icap = o->icap ? o->icap * 2 : IOV_MIN_CAP;
+    o->iov = mm_realloc(o->iov, o->icap * sizeof(*o->iov));
+}
+
+/* The same for the reference array. */
+static void
+grow_refs(struct mm_out *o)
+{
+    struct mm_out_cache *cache = o->cache;
+
+    if (o->rcap == 0 && cache != NULL && cache->refs != NULL) {
+        o->refs = cache->refs;
+        o->rcap = cache->rcap;
+        cache->refs = NULL;
+        cache->rcap = 0;
+        return;
+    }
+    o->rcap = o->rcap ? o->rcap * 2 : REF_MIN_CAP;
+    o->refs = mm_realloc(o->refs, o->rcap * sizeof(*o->refs));
+}
+
+/* Give both arrays back: to the cache when its slot is free and the array
+ * is not a deep backlog's. */
+static void
+drop_arrays(struct mm_out *o)
+{
+    struct mm_out_cache *cache = o->cache;
+
+    /* Replies without values (stores, misses) have no reference array:
+     * skip the free(NULL) calls on that hot path. */
+    if (o->iov != NULL) {
+        if (cache != NULL && cache->iov == NULL && o->icap <= CACHE_IOV_MAX) {
+            cache->iov = o->iov;
+            cache->icap = o->icap;
+        } else {
+            mm_free(o->iov);
+        }
+    }
+    if (o->refs != NULL) {
+        if (cache != NULL && cache->refs == NULL && o->rcap <= CACHE_REF_MAX) {
+            cache->refs = o->refs;
+            cache->rcap = o->rcap;
+        } else {
+            mm_free(o->refs);
+        }
+    }
 }
 
 static void
@@ -55,8 +169,7 @@ free_chunks(struct mm_out *o, struct mm_out_chunk *c)
     while (c != NULL) {
         struct mm_out_chunk *next = c->next;
 
-        o->nchunks--;
-        mm_free(c);
+        drop_chunk(o, c);
         c = next;
     }
 }
@@ -67,8 +180,7 @@ static void
 reset(struct mm_out *o)
 {
     free_chunks(o, o->chunks);
-    mm_free(o->iov);
-    mm_free(o->refs);
+    drop_arrays(o);
     o->chunks = NULL;
     o->tail = NULL;
     o->iov = NULL;
@@ -108,8 +220,7 @@ add_bytes(struct mm_out *o, const void *p, size_t n)
         }
     }
     if (o->icount == o->icap) {
-        o->icap = o->icap ? o->icap * 2 : IOV_MIN_CAP;
-        o->iov = mm_realloc(o->iov, o->icap * sizeof(*o->iov));
+        grow_iov(o);
     }
     o->iov[o->icount].iov_base = (void *)(uintptr_t)p;
     o->iov[o->icount].iov_len = n;
@@ -119,8 +230,16 @@ add_bytes(struct mm_out *o, const void *p, size_t n)
 static struct mm_out_chunk *
 new_chunk(struct mm_out *o)
 {
-    struct mm_out_chunk *c = mm_malloc(MM_OUT_CHUNK_SIZE);
+    struct mm_out_cache *cache = o->cache;
+    struct mm_out_chunk *c;
 
+    if (cache != NULL && cache->chunks != NULL) {
+        c = cache->chunks;
+        cache->chunks = c->next;
+        cache->nchunks--;
+    } else {
+        c = mm_malloc(MM_OUT_CHUNK_SIZE);
+    }
     o->nchunks++;
     c->next = NULL;
     c->end = 0;
@@ -199,8 +318,7 @@ mm_out_ref(struct mm_out *o, const void *p, size_t n, void *obj)
         add_bytes(o, p, n);
     }
     if (o->rcount == o->rcap) {
-        o->rcap = o->rcap ? o->rcap * 2 : REF_MIN_CAP;
-        o->refs = mm_realloc(o->refs, o->rcap * sizeof(*o->refs));
+        grow_refs(o);
     }
     o->refs[o->rcount].obj = obj;
     o->refs[o->rcount].iov = o->icount - 1;
@@ -303,8 +421,7 @@ mm_out_consume(struct mm_out *o, size_t n)
         struct mm_out_chunk *c = o->chunks;
 
         o->chunks = c->next;
-        o->nchunks--;
-        mm_free(c);
+        drop_chunk(o, c);
     }
     /* A slow reader with a long backlog: slide the live part of the arrays
      * down once half of them is dead, so appends reuse the space. Only here,

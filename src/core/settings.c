@@ -956,7 +956,7 @@ mm_settings_usage(FILE *out)
         "   - read_buf_mem_limit:  megabytes for connection buffers (default: 0, no limit)\n"
         "   - no_chunked_items:    slab chunks as large as a page\n"
         "   - modern, no_modern:   today's defaults / 1.4's defaults\n"
-        "   - ev_backend:          (mmem) event loop: libevent or poll (default: libevent)\n"
+        "   - ev_backend:          (mmem) event loop: epoll (default), libevent or poll\n"
         "   - shard_bits:          (mmem) split the table into 2^n shards, 0-8 (default: 0)\n"
         "   - track_sizes:         keep the \"stats sizes\" histogram from the start\n"
         "   - watcher_logbuf_size: kilobytes of log lines held per \"watch\" client (default: 256)\n"

@@ -30,6 +30,7 @@ struct mm_ev_backend {
 
 extern const struct mm_ev_backend mm_ev_backend_libevent;
 extern const struct mm_ev_backend mm_ev_backend_poll;
+extern const struct mm_ev_backend mm_ev_backend_epoll; /* where sys/epoll.h exists */
 
 struct mm_ev_loop {
     const struct mm_ev_backend *bk;

@@ -1,9 +1,10 @@
-/* The connection state machine: read bytes, frame and parse text requests,
- * execute them through cmd/, read storage values straight into item memory,
- * and write the replies gathered in the connection's mm_out. Also the
- * per-worker connection set: the dirty list flushed before each poll, the
- * idle sweep and "stats conns". The first byte picks the protocol (0x80:
- * binary, as memcached's -B auto); UDP is not served here yet. */
+/* The connection state machine: read bytes (into the set's scratch buffer,
+ * so idle connections hold none), frame and parse requests, execute them
+ * through cmd/, read storage values straight into item memory, and write the
+ * replies gathered in the connection's mm_out at the end of each event. Also
+ * the per-worker connection set: the idle sweep and "stats conns". The first
+ * byte picks the protocol (0x80: binary, as memcached's -B auto). UDP
+ * datagrams are served by udp.c. */
 #include "config.h"
 
 #include "mmem/conn.h"
@@ -44,6 +45,8 @@
  * much of them, and this many iovecs, besides the out_cap byte backlog. */
 #define CONN_SCRATCH_CAP (64 * 1024)
 #define CONN_IOVS_CAP 4096
+/* Reply chunks a worker keeps for its next replies (32 KiB). */
+#define CONN_OUT_CACHE_CHUNKS 8
 
 enum conn_state {
     CONN_PARSE = 0, /* between requests: parse what is buffered, read more */
@@ -52,43 +55,53 @@ enum conn_state {
     CONN_CLOSING    /* write what is pending, then close */
 };
 
+/* What a storage request needs while its value arrives over several reads:
+ * kept out of line (most values arrive with their line) and recycled
+ * through the set. Only the non-span fields of req are valid (the line is
+ * consumed). */
+struct mm_conn_pending {
+    struct mm_item *it; /* NULL while reading an auth token */
+    char *dst;          /* where the value goes */
+    union {
+        struct mm_req req;                    /* text */
+        struct mm_bin_req breq;               /* binary */
+        char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
+    } u;
+};
+
 struct mm_conn {
     struct mm_ev_io io;
     struct mm_conn_set *set;
     struct mm_conn *next, *prev; /* set->all */
-    struct mm_conn *dnext;       /* set->dirty */
-    bool dirty;
-    bool busy;          /* inside conn_process (for "stats conns") */
-    bool paused;        /* backpressure: not reading nor parsing */
-    bool yielded;       /* -R reached with requests still buffered */
-    bool write_blocked; /* the socket said EAGAIN: wait for POLLOUT */
-    bool started;       /* the first byte was seen (protocol chosen) */
-    bool binary;        /* speaking the binary protocol */
-    bool authed;        /* passed -Y / -S authentication */
-    bool auth_read;     /* CONN_NREAD is reading an ASCII auth token */
-    int fd;
-    enum mm_conn_transport transport;
-    enum conn_state state;
+    bool busy;                   /* inside conn_process (for "stats conns") */
+    bool paused;                 /* backpressure: not reading nor parsing */
+    bool yielded;                /* -R reached with requests still buffered */
+    bool write_blocked;          /* the socket said EAGAIN: wait for POLLOUT */
+    bool started;                /* the first byte was seen (protocol chosen) */
+    bool binary;                 /* speaking the binary protocol */
+    bool authed;                 /* passed -Y / -S authentication */
+    bool auth_read;              /* CONN_NREAD is reading an ASCII auth token */
+    char trailer[2];
+    uint8_t tgot;
+    uint8_t state;     /* enum conn_state */
+    uint8_t transport; /* enum mm_conn_transport */
+    uint8_t shown;     /* atomic: enum conn_shown, for "stats conns" */
     const char *listen_name;
-    time_t last_cmd;         /* monotonic seconds; atomic (read by "stats conns") */
-    const char *shown_state; /* atomic: state name for "stats conns" */
+    time_t last_cmd; /* monotonic seconds; atomic (read by "stats conns") */
     struct mm_iobuf rbuf;
     struct mm_out out;
 
-    /* The storage request whose value is being read or swallowed. Only the
-     * non-span fields of req are valid (the line is consumed). */
-    struct mm_req req;
-    struct mm_bin_req breq; /* the same, for a binary storage request */
-    struct mm_item *it;
-    char *dst;
-    size_t vlen, vgot;
-    char trailer[2];
-    size_t tgot;
-    size_t swallow;
-    char auth_buf[MM_CMD_AUTH_TOKEN_MAX]; /* the -Y token being read */
-    struct mm_cmd_sasl *sasl;             /* -S: Cyrus state, made on demand */
-    struct mm_watcher *watcher;           /* "watch": a log stream (conn_watch_*) */
-    struct mm_ev_timer watch_timer;
+    /* The value being read (CONN_NREAD: the rest is in pend) or swallowed
+     * (CONN_SWALLOW); the states exclude each other. */
+    union {
+        struct {
+            uint32_t vlen, vgot;
+        };
+        uint64_t swallow;
+    };
+    struct mm_conn_pending *pend; /* the request, while its value is read */
+    struct mm_cmd_sasl *sasl;     /* -S: Cyrus state, made on demand */
+    struct conn_watch *watch;     /* "watch": a log stream (conn_watch_*) */
 };
 
 static time_t
@@ -98,6 +111,42 @@ mono_now(void)
 
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return ts.tv_sec;
+}
+
+/* The set keeps one spare pending block: a client streaming sets whose
+ * values straddle reads reuses it instead of allocating each time. */
+static struct mm_conn_pending *
+conn_pending_get(struct mm_conn *c)
+{
+    struct mm_conn_set *set = c->set;
+    struct mm_conn_pending *p = set->spare;
+
+    if (c->pend != NULL) {
+        return c->pend;
+    }
+    if (p != NULL) {
+        set->spare = NULL;
+    } else {
+        p = mm_malloc(sizeof(*p));
+    }
+    c->pend = p;
+    return p;
+}
+
+static void
+conn_pending_put(struct mm_conn *c)
+{
+    struct mm_conn_set *set = c->set;
+
+    if (c->pend == NULL) {
+        return;
+    }
+    if (set->spare == NULL) {
+        set->spare = c->pend;
+    } else {
+        mm_free(c->pend);
+    }
+    c->pend = NULL;
 }
 
 void
@@ -113,7 +162,7 @@ mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s)
 static void conn_on_io(struct mm_ev_io *io, unsigned revents);
 static void conn_idle_sweep(struct mm_ev_timer *t);
 static void conn_publish(struct mm_conn *c);
-static void conn_mark_dirty(struct mm_conn *c);
+static bool conn_write(struct mm_conn *c);
 
 /* ---- watch: the connection as a log stream (include/mmem/watch.h) ------
  * After "watch" the connection holds a watcher on the hub and a timer that
@@ -124,6 +173,11 @@ static void conn_mark_dirty(struct mm_conn *c);
 #define CONN_WATCH_MS 10
 #define CONN_WATCH_OUT_MAX (64 * 1024)
 
+struct conn_watch {
+    struct mm_watcher *watcher;
+    struct mm_ev_timer timer;
+};
+
 static void
 conn_watch_pump(struct mm_ev_timer *t)
 {
@@ -133,27 +187,34 @@ conn_watch_pump(struct mm_ev_timer *t)
     size_t n;
 
     while (mm_out_pending(&c->out) < CONN_WATCH_OUT_MAX &&
-           (n = mm_watch_read(hub, c->watcher, buf, sizeof(buf))) > 0) {
+           (n = mm_watch_read(hub, c->watch->watcher, buf, sizeof(buf))) > 0) {
         mm_out_append(&c->out, buf, n);
     }
-    conn_mark_dirty(c);
+    /* conn_write may close c (a watcher that left), which stops this timer;
+     * nothing of c is touched after it. */
+    if (mm_out_pending(&c->out) > 0 && !c->write_blocked) {
+        (void)conn_write(c);
+    }
 }
 
 static void
 conn_watch_start(struct mm_conn *c)
 {
-    c->watcher = c->set->cmd->watcher;
+    c->watch = mm_calloc(1, sizeof(*c->watch));
+    c->watch->watcher = c->set->cmd->watcher;
     c->set->cmd->watcher = NULL;
-    mm_ev_timer_init(&c->watch_timer, conn_watch_pump, c);
-    mm_ev_timer_start(c->set->loop, &c->watch_timer, CONN_WATCH_MS, CONN_WATCH_MS);
+    mm_ev_timer_init(&c->watch->timer, conn_watch_pump, c);
+    mm_ev_timer_start(c->set->loop, &c->watch->timer, CONN_WATCH_MS, CONN_WATCH_MS);
 }
 
 static void
 conn_watch_stop(struct mm_conn *c)
 {
-    if (c->watcher != NULL) {
-        mm_ev_timer_stop(c->set->loop, &c->watch_timer);
-        mm_watch_remove(c->set->cmd->env->watch, &c->watcher);
+    if (c->watch != NULL) {
+        mm_ev_timer_stop(c->set->loop, &c->watch->timer);
+        mm_watch_remove(c->set->cmd->env->watch, &c->watch->watcher);
+        mm_free(c->watch);
+        c->watch = NULL;
     }
 }
 
@@ -173,37 +234,9 @@ conn_update_events(struct mm_conn *c)
         ev |= MM_EV_WRITE;
     }
     if (mm_ev_io_set(c->set->loop, &c->io, ev) != 0) {
-        mm_log_warn("conn %d: cannot watch the socket", c->fd);
+        mm_log_warn("conn %d: cannot watch the socket", c->io.fd);
     }
     conn_publish(c);
-}
-
-static void
-conn_mark_dirty(struct mm_conn *c)
-{
-    if (!c->dirty && mm_out_pending(&c->out) > 0) {
-        c->dirty = true;
-        c->dnext = c->set->dirty;
-        c->set->dirty = c;
-    }
-}
-
-static void
-conn_unmark_dirty(struct mm_conn *c)
-{
-    struct mm_conn **pp;
-
-    if (!c->dirty) {
-        return;
-    }
-    for (pp = &c->set->dirty; *pp != NULL; pp = &(*pp)->dnext) {
-        if (*pp == c) {
-            *pp = c->dnext;
-            break;
-        }
-    }
-    c->dirty = false;
-    c->dnext = NULL;
 }
 
 /* writev what is pending, without SIGPIPE. Returns bytes written, 0 on
@@ -224,7 +257,7 @@ conn_send(struct mm_conn *c)
     msg.msg_iov = iov;
     msg.msg_iovlen = (size_t)cnt;
     for (;;) {
-        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = sendmsg(c->io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0) {
             return n;
         }
@@ -248,7 +281,7 @@ conn_backlogged(const struct mm_conn *c, bool resume)
     unsigned shift = resume ? 1 : 0;
 
     return mm_out_pending(&c->out) >= c->set->cfg.out_cap >> shift ||
-           c->out.nchunks * MM_OUT_CHUNK_SIZE >= (size_t)CONN_SCRATCH_CAP >> shift ||
+           (size_t)c->out.nchunks * MM_OUT_CHUNK_SIZE >= (size_t)CONN_SCRATCH_CAP >> shift ||
            c->out.icount - c->out.ihead >= (uint32_t)CONN_IOVS_CAP >> shift;
 }
 
@@ -297,48 +330,28 @@ conn_write(struct mm_conn *c)
     return true;
 }
 
-void
-mm_conn_set_flush(struct mm_ev_loop *loop, void *arg)
-{
-    struct mm_conn_set *set = arg;
-    struct mm_conn *c = set->dirty;
-    struct mm_conn *next;
-
-    (void)loop;
-    set->dirty = NULL;
-    for (; c != NULL; c = next) {
-        next = c->dnext;
-        c->dnext = NULL;
-        c->dirty = false;
-        (void)conn_write(c);
-    }
-}
-
 /* ---- input ----------------------------------------------------------- */
 
 static void
 conn_store_finish(struct mm_conn *c)
 {
     bool ok = c->trailer[0] == '\r' && c->trailer[1] == '\n';
-    struct mm_item *it = c->it;
+    struct mm_item *it = c->pend->it;
 
-    c->it = NULL;
-    c->dst = NULL;
     c->state = CONN_PARSE;
     if (c->auth_read) {
         c->auth_read = false;
         if (ok) {
-            c->authed = mm_cmd_ascii_auth(c->set->cmd, c->auth_buf, c->vlen, &c->out);
+            c->authed = mm_cmd_ascii_auth(c->set->cmd, c->pend->u.auth_buf, c->vlen, &c->out);
         } else {
             mm_cmd_ascii_auth_bad_trailer(&c->out);
         }
-        return;
+    } else if (c->binary) {
+        mm_cmd_bin_store_end(c->set->cmd, &c->pend->u.breq, it, &c->out);
+    } else {
+        mm_cmd_store_end(c->set->cmd, &c->pend->u.req, it, ok, &c->out);
     }
-    if (c->binary) {
-        mm_cmd_bin_store_end(c->set->cmd, &c->breq, it, &c->out);
-        return;
-    }
-    mm_cmd_store_end(c->set->cmd, &c->req, it, ok, &c->out);
+    conn_pending_put(c);
 }
 
 /* Move buffered bytes into the value being read, then the trailer. */
@@ -354,8 +367,8 @@ conn_fill_value(struct mm_conn *c)
         if (n > len) {
             n = len;
         }
-        memcpy(c->dst + c->vgot, p, n);
-        c->vgot += n;
+        memcpy(c->pend->dst + c->vgot, p, n);
+        c->vgot += (uint32_t)n;
     }
     while (c->vgot == c->vlen && c->tgot < 2 && n < len) {
         c->trailer[c->tgot++] = p[n++];
@@ -381,31 +394,44 @@ conn_fill_swallow(struct mm_conn *c)
     }
 }
 
-static void
-conn_start_store(struct mm_conn *c, const struct mm_req *req)
+/* A storage request line; after/avail are the bytes buffered past it. The
+ * value is copied at once when it is all there (the usual case); otherwise
+ * the request is kept aside and the value read as it comes. Returns how many
+ * of the bytes after the line it used. */
+static size_t
+conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after, size_t avail)
 {
+    struct mm_conn_pending *pend;
     struct mm_item *it = NULL;
     char *dst = NULL;
     enum mm_cmd_rc rc;
 
     rc = mm_cmd_store_begin(c->set->cmd, req, &c->out, &it, &dst);
-    c->req = *req;
-    /* The line is about to be consumed: nothing may follow these spans. */
-    memset(&c->req.key, 0, sizeof(c->req.key));
-    memset(&c->req.keys, 0, sizeof(c->req.keys));
-    memset(&c->req.args, 0, sizeof(c->req.args));
     switch (rc) {
     case MM_CMD_STORE_READ:
+        if (avail >= (size_t)req->vlen + 2) {
+            bool ok = after[req->vlen] == '\r' && after[req->vlen + 1] == '\n';
+
+            memcpy(dst, after, req->vlen);
+            mm_cmd_store_end(c->set->cmd, req, it, ok, &c->out);
+            return (size_t)req->vlen + 2;
+        }
+        pend = conn_pending_get(c);
+        pend->u.req = *req;
+        /* The line is about to be consumed: nothing may follow these spans. */
+        memset(&pend->u.req.key, 0, sizeof(pend->u.req.key));
+        memset(&pend->u.req.keys, 0, sizeof(pend->u.req.keys));
+        memset(&pend->u.req.args, 0, sizeof(pend->u.req.args));
+        pend->it = it;
+        pend->dst = dst;
         c->state = CONN_NREAD;
-        c->it = it;
-        c->dst = dst;
         c->vlen = req->vlen;
         c->vgot = 0;
         c->tgot = 0;
         break;
     case MM_CMD_STORE_SWALLOW:
         c->state = CONN_SWALLOW;
-        c->swallow = (size_t)req->vlen + 2;
+        c->swallow = (uint64_t)req->vlen + 2;
         break;
     case MM_CMD_CLOSE:
         c->state = CONN_CLOSING;
@@ -414,6 +440,7 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req)
     case MM_CMD_WATCH:
         break;
     }
+    return 0;
 }
 
 /* A text line on a -Y connection not authenticated yet (cmd_auth.h): only
@@ -421,6 +448,8 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req)
 static void
 conn_auth_line(struct mm_conn *c, const struct mm_req *req)
 {
+    struct mm_conn_pending *pend;
+
     if (req->type != MM_REQ_SET) {
         mm_cmd_unauthenticated(&c->out);
         return;
@@ -433,37 +462,49 @@ conn_auth_line(struct mm_conn *c, const struct mm_req *req)
     }
     c->state = CONN_NREAD;
     c->auth_read = true;
-    c->it = NULL;
-    c->dst = c->auth_buf;
+    pend = conn_pending_get(c);
+    pend->it = NULL;
+    pend->dst = pend->u.auth_buf;
     c->vlen = req->vlen;
     c->vgot = 0;
     c->tgot = 0;
 }
 
-/* A binary storage request: its value (no trailer) goes into the item. */
-static void
-conn_start_bin_store(struct mm_conn *c, const struct mm_bin_req *breq)
+/* A binary storage request: its value (no trailer) goes into the item,
+ * copied at once when it is all in after/avail. Returns how many of those
+ * bytes it used. */
+static size_t
+conn_start_bin_store(struct mm_conn *c, const struct mm_bin_req *breq, const char *after,
+                     size_t avail)
 {
+    struct mm_conn_pending *pend;
     struct mm_item *it = NULL;
     char *dst = NULL;
 
-    c->breq = *breq;
-    memset(&c->breq.req.key, 0, sizeof(c->breq.req.key));
-    memset(&c->breq.req.args, 0, sizeof(c->breq.req.args));
-    if (mm_cmd_bin_store_begin(c->set->cmd, breq, &c->out, &it, &dst) == MM_CMD_STORE_READ) {
-        c->state = CONN_NREAD;
-        c->it = it;
-        c->dst = dst;
-        c->vlen = breq->req.vlen;
-        c->vgot = 0;
-        /* No trailer in binary: mark it as already read and good. */
-        c->trailer[0] = '\r';
-        c->trailer[1] = '\n';
-        c->tgot = 2;
-    } else {
+    if (mm_cmd_bin_store_begin(c->set->cmd, breq, &c->out, &it, &dst) != MM_CMD_STORE_READ) {
         c->state = CONN_SWALLOW;
         c->swallow = breq->req.vlen;
+        return 0;
     }
+    if (avail >= breq->req.vlen) {
+        memcpy(dst, after, breq->req.vlen);
+        mm_cmd_bin_store_end(c->set->cmd, breq, it, &c->out);
+        return breq->req.vlen;
+    }
+    pend = conn_pending_get(c);
+    pend->u.breq = *breq;
+    memset(&pend->u.breq.req.key, 0, sizeof(pend->u.breq.req.key));
+    memset(&pend->u.breq.req.args, 0, sizeof(pend->u.breq.req.args));
+    pend->it = it;
+    pend->dst = dst;
+    c->state = CONN_NREAD;
+    c->vlen = breq->req.vlen;
+    c->vgot = 0;
+    /* No trailer in binary: mark it as already read and good. */
+    c->trailer[0] = '\r';
+    c->trailer[1] = '\n';
+    c->tgot = 2;
+    return 0;
 }
 
 /* -S (cmd_sasl.h): the gate for unauthenticated connections, and SASL
@@ -536,7 +577,7 @@ conn_one_bin_request(struct mm_conn *c)
         mm_iobuf_hold(&c->rbuf);
     }
     if (breq.action == MM_BIN_ACT_STORE) {
-        conn_start_bin_store(c, &breq);
+        used += conn_start_bin_store(c, &breq, p + used, len - used);
         mm_iobuf_unhold(&c->rbuf);
         mm_iobuf_consume(&c->rbuf, used);
         return true;
@@ -577,7 +618,7 @@ conn_one_request(struct mm_conn *c)
     if (c->binary) {
         return conn_one_bin_request(c);
     }
-    memset(&req, 0, sizeof(req));
+    /* No memset of req: the parser fills it whenever it returns a line. */
     mm_iobuf_hold(&c->rbuf);
     rc = mm_text_parse(p, len, MM_TEXT_MAX_LINE, &req, &used);
     if (rc == MM_TEXT_AGAIN) {
@@ -586,7 +627,7 @@ conn_one_request(struct mm_conn *c)
             /* A get line longer than the largest buffer we allow (memcached
              * has no limit there): drop the client, without a reply, as
              * memcached does for any line it will not hold. */
-            mm_log_info("conn %d: request line over %zu bytes, closing", c->fd,
+            mm_log_info("conn %d: request line over %zu bytes, closing", c->io.fd,
                         c->set->cfg.rbuf_max);
             c->state = CONN_CLOSING;
         }
@@ -605,7 +646,7 @@ conn_one_request(struct mm_conn *c)
         return c->state != CONN_CLOSING;
     }
     if (mm_req_is_storage(req.type)) {
-        conn_start_store(c, &req);
+        used += conn_start_store(c, &req, p + used, len - used);
         mm_iobuf_unhold(&c->rbuf);
         mm_iobuf_consume(&c->rbuf, used);
         return c->state != CONN_CLOSING;
@@ -622,7 +663,7 @@ conn_one_request(struct mm_conn *c)
     }
     mm_iobuf_unhold(&c->rbuf);
     mm_iobuf_consume(&c->rbuf, used);
-    return c->state != CONN_CLOSING && c->watcher == NULL;
+    return c->state != CONN_CLOSING && c->watch == NULL;
 }
 
 /* Handle what is buffered, up to -R requests and while the output backlog
@@ -633,12 +674,12 @@ conn_process(struct mm_conn *c)
 {
     unsigned done = 0;
 
-    if (c->watcher != NULL) {
+    if (c->watch != NULL) {
         /* A log stream ignores what its client sends (as memcached). */
         mm_iobuf_consume(&c->rbuf, mm_iobuf_len(&c->rbuf));
         return;
     }
-    c->set->cmd->cfd = c->fd;
+    c->set->cmd->cfd = c->io.fd;
     c->busy = true;
     conn_publish(c);
     for (;;) {
@@ -674,7 +715,10 @@ conn_process(struct mm_conn *c)
 }
 
 /* One read: a value in progress goes straight into the item, with whatever
- * follows it landing in the read buffer. Returns false if c was closed. */
+ * follows it landing in the read buffer, which borrows the set's scratch
+ * area for the pass; bytes left unparsed (a request cut by the read, or
+ * requests left by a yield or a pause) are then copied into memory of the
+ * connection's own. Returns false if c was closed. */
 static bool
 conn_read(struct mm_conn *c)
 {
@@ -687,10 +731,11 @@ conn_read(struct mm_conn *c)
 
     if (c->state == CONN_NREAD && c->vgot < c->vlen) {
         direct = c->vlen - c->vgot;
-        iov[cnt].iov_base = c->dst + c->vgot;
+        iov[cnt].iov_base = c->pend->dst + c->vgot;
         iov[cnt].iov_len = direct;
         cnt++;
     }
+    (void)mm_iobuf_lend(&c->rbuf, c->set->scratch, c->set->cfg.rbuf_size);
     space = mm_iobuf_space(&c->rbuf, &room);
     if (space != NULL) {
         iov[cnt].iov_base = space;
@@ -699,12 +744,14 @@ conn_read(struct mm_conn *c)
     }
     if (cnt == 0) {
         /* Buffer full of complete requests (yielded): handle them first. */
+        mm_iobuf_settle(&c->rbuf);
         return true;
     }
     do {
-        n = readv(c->fd, iov, cnt);
+        n = readv(c->io.fd, iov, cnt);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        mm_iobuf_settle(&c->rbuf);
         return true;
     }
     if (n <= 0) {
@@ -713,12 +760,13 @@ conn_read(struct mm_conn *c)
     }
     MM_STAT_ADD(c->set->cmd->stats, bytes_read, n);
     if ((size_t)n <= direct) {
-        c->vgot += (size_t)n;
+        c->vgot += (uint32_t)n;
     } else {
-        c->vgot += direct;
+        c->vgot += (uint32_t)direct;
         mm_iobuf_produce(&c->rbuf, (size_t)n - direct);
     }
     conn_process(c);
+    mm_iobuf_settle(&c->rbuf);
     return true;
 }
 
@@ -745,8 +793,14 @@ conn_on_io(struct mm_ev_io *io, unsigned revents)
         mm_conn_close(c);
         return;
     }
-    conn_mark_dirty(c);
     (void)mm_iobuf_trim(&c->rbuf);
+    /* Everything one read produced leaves in one write, now: the scratch
+     * memory of the reply is then reused by the next ready connection while
+     * it is still in the cache. */
+    if (mm_out_pending(&c->out) > 0 && !c->write_blocked) {
+        (void)conn_write(c);
+        return;
+    }
     conn_update_events(c);
 }
 
@@ -760,14 +814,13 @@ mm_conn_create(struct mm_conn_set *set, int fd, enum mm_conn_transport transport
     struct mm_stats *st = set->cmd->stats;
 
     c->set = set;
-    c->fd = fd;
     c->transport = transport;
     c->listen_name = listen_name;
     c->state = CONN_PARSE;
     c->last_cmd = mono_now();
-    c->shown_state = "conn_waiting";
     mm_iobuf_init(&c->rbuf, set->cfg.rbuf_size, set->cfg.rbuf_max);
     mm_out_init(&c->out, mm_cmd_item_release, set->store);
+    mm_out_use_cache(&c->out, &set->out_cache);
     mm_ev_io_init(&c->io, fd, conn_on_io, c);
     if (mm_ev_io_set(set->loop, &c->io, MM_EV_READ) != 0) {
         mm_log_warn("conn %d: the event loop refused the socket", fd);
@@ -802,9 +855,8 @@ mm_conn_close(struct mm_conn *c)
 {
     struct mm_conn_set *set = c->set;
 
-    mm_log_debug("<%d connection closed.", c->fd);
+    mm_log_debug("<%d connection closed.", c->io.fd);
     mm_ev_io_clear(set->loop, &c->io);
-    conn_unmark_dirty(c);
     pthread_mutex_lock(&set->lock);
     if (c->prev != NULL) {
         c->prev->next = c->next;
@@ -816,12 +868,13 @@ mm_conn_close(struct mm_conn *c)
     }
     set->count--;
     pthread_mutex_unlock(&set->lock);
-    close(c->fd);
-    if (c->it != NULL) {
+    close(c->io.fd);
+    if (c->pend != NULL && c->pend->it != NULL) {
         /* The client left in the middle of a value: nothing is stored. */
-        mm_cmd_store_abort(set->cmd, c->it);
-        c->it = NULL;
+        mm_cmd_store_abort(set->cmd, c->pend->it);
+        c->pend->it = NULL;
     }
+    conn_pending_put(c);
     mm_cmd_sasl_free(&c->sasl);
     conn_watch_stop(c);
     mm_out_fini(&c->out);
@@ -868,6 +921,9 @@ mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct mm_cmd
     if (set->cfg.out_cap == 0) {
         set->cfg.out_cap = CONN_OUT_CAP;
     }
+    /* One read area for every connection of the set (see conn_read). */
+    set->scratch = mm_malloc(set->cfg.rbuf_size);
+    mm_out_cache_init(&set->out_cache, CONN_OUT_CACHE_CHUNKS);
     pthread_mutex_init(&set->lock, NULL);
     mm_ev_timer_init(&set->idle_timer, conn_idle_sweep, set);
     if (set->cfg.idle_timeout > 0) {
@@ -889,6 +945,11 @@ mm_conn_set_fini(struct mm_conn_set *set)
     mm_conn_set_close_all(set);
     mm_ev_timer_stop(set->loop, &set->idle_timer);
     pthread_mutex_destroy(&set->lock);
+    mm_free(set->spare);
+    set->spare = NULL;
+    mm_free(set->scratch);
+    set->scratch = NULL;
+    mm_out_cache_fini(&set->out_cache);
 }
 
 static void
@@ -940,37 +1001,49 @@ mm_conn_format_addr(char *buf, size_t size, enum mm_conn_transport transport,
     }
 }
 
-static const char *conn_state_name(const struct mm_conn *c);
+/* What "stats conns" shows, with memcached's state names so that tools
+ * parsing them keep working. */
+enum conn_shown {
+    SHOWN_WAITING = 0,
+    SHOWN_PARSE,
+    SHOWN_MWRITE,
+    SHOWN_NREAD,
+    SHOWN_SWALLOW,
+    SHOWN_CLOSING
+};
+
+static const char *const conn_shown_names[] = {
+    "conn_waiting", "conn_parse_cmd", "conn_mwrite", "conn_nread", "conn_swallow", "conn_closing",
+};
+
+static enum conn_shown
+conn_shown_state(const struct mm_conn *c)
+{
+    switch (c->state) {
+    case CONN_NREAD:
+        return SHOWN_NREAD;
+    case CONN_SWALLOW:
+        return SHOWN_SWALLOW;
+    case CONN_CLOSING:
+        return SHOWN_CLOSING;
+    default:
+        break;
+    }
+    if (c->busy) {
+        return SHOWN_PARSE;
+    }
+    if (mm_out_pending(&c->out) > 0) {
+        return SHOWN_MWRITE;
+    }
+    return SHOWN_WAITING;
+}
 
 /* Other threads read the state through "stats conns": publish a snapshot
  * instead of letting them read fields the owner is changing. */
 static void
 conn_publish(struct mm_conn *c)
 {
-    __atomic_store_n(&c->shown_state, conn_state_name(c), __ATOMIC_RELAXED);
-}
-
-static const char *
-conn_state_name(const struct mm_conn *c)
-{
-    /* memcached's state names, so that tools parsing them keep working. */
-    switch (c->state) {
-    case CONN_NREAD:
-        return "conn_nread";
-    case CONN_SWALLOW:
-        return "conn_swallow";
-    case CONN_CLOSING:
-        return "conn_closing";
-    case CONN_PARSE:
-        break;
-    }
-    if (c->busy) {
-        return "conn_parse_cmd";
-    }
-    if (mm_out_pending(&c->out) > 0) {
-        return "conn_mwrite";
-    }
-    return "conn_waiting";
+    __atomic_store_n(&c->shown, (uint8_t)conn_shown_state(c), __ATOMIC_RELAXED);
 }
 
 void
@@ -991,19 +1064,19 @@ mm_conn_set_emit(struct mm_conn_set *set,
         /* Fields other than the address may be read while the owner writes
          * them; "stats conns" is a snapshot and these are single words. */
         memset(&ss, 0, sizeof(ss));
-        if (getpeername(c->fd, (struct sockaddr *)&ss, &slen) == 0) {
+        if (getpeername(c->io.fd, (struct sockaddr *)&ss, &slen) == 0) {
             mm_conn_format_addr(value, sizeof(value), c->transport, &ss, slen);
-            snprintf(name, sizeof(name), "%d:addr", c->fd);
+            snprintf(name, sizeof(name), "%d:addr", c->io.fd);
             emit(arg, name, value);
         }
         if (c->listen_name != NULL) {
-            snprintf(name, sizeof(name), "%d:listen_addr", c->fd);
+            snprintf(name, sizeof(name), "%d:listen_addr", c->io.fd);
             emit(arg, name, c->listen_name);
         }
-        snprintf(name, sizeof(name), "%d:state", c->fd);
-        emit(arg, name, __atomic_load_n(&c->shown_state, __ATOMIC_RELAXED));
+        snprintf(name, sizeof(name), "%d:state", c->io.fd);
+        emit(arg, name, conn_shown_names[__atomic_load_n(&c->shown, __ATOMIC_RELAXED)]);
         secs = (long)(now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
-        snprintf(name, sizeof(name), "%d:secs_since_last_cmd", c->fd);
+        snprintf(name, sizeof(name), "%d:secs_since_last_cmd", c->io.fd);
         snprintf(value, sizeof(value), "%ld", secs < 0 ? 0L : secs);
         emit(arg, name, value);
     }

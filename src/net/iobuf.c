@@ -1,7 +1,8 @@
-/* The connection read buffer (see mmem/iobuf.h for the hold rule). It grows
- * by doubling up to a maximum for long lines, compacts only when it must
- * make room, and gives its memory back when a connection goes idle. It does
- * no I/O itself: the connection reads into the room space() offers. */
+/* The connection read buffer (see mmem/iobuf.h for the hold and lending
+ * rules). It grows by doubling up to a maximum for long lines, compacts only
+ * when it must make room, reads into a lent scratch area when it holds little,
+ * and gives its memory back when a connection goes idle. It does no I/O
+ * itself: the connection reads into the room space() offers. */
 #include "config.h"
 
 #include "mmem/iobuf.h"
@@ -14,17 +15,20 @@
 void
 mm_iobuf_init(struct mm_iobuf *b, size_t initial, size_t max)
 {
-    assert(initial > 0 && initial <= max);
+    assert(initial > 0 && initial <= max && max <= UINT32_MAX);
     memset(b, 0, sizeof(*b));
-    b->initial = initial;
-    b->max = max;
+    b->initial = (uint32_t)initial;
+    b->max = (uint32_t)max;
 }
 
 void
 mm_iobuf_fini(struct mm_iobuf *b)
 {
     assert(b->holds == 0);
-    mm_free(b->base);
+    if (!b->lent) {
+        mm_free(b->base);
+    }
+    b->lent = false;
     b->base = NULL;
     b->cap = 0;
     b->head = 0;
@@ -73,12 +77,20 @@ mm_iobuf_space(struct mm_iobuf *b, size_t *room)
         compact(b);
     }
     if (b->tail == b->cap && b->cap < b->max) {
-        size_t ncap = b->cap * 2;
+        uint32_t ncap = b->cap < b->max / 2 ? b->cap * 2 : b->max;
 
-        if (ncap > b->max) {
-            ncap = b->max;
+        if (b->lent) {
+            /* A lent area cannot grow: move into memory of our own. */
+            char *own = mm_malloc(ncap);
+
+            memcpy(own, b->base + b->head, len);
+            b->base = own;
+            b->head = 0;
+            b->tail = (uint32_t)len;
+            b->lent = false;
+        } else {
+            b->base = mm_realloc(b->base, ncap);
         }
-        b->base = mm_realloc(b->base, ncap);
         b->cap = ncap;
     }
     *room = b->cap - b->tail;
@@ -89,14 +101,14 @@ void
 mm_iobuf_produce(struct mm_iobuf *b, size_t n)
 {
     assert(n <= b->cap - b->tail);
-    b->tail += n;
+    b->tail += (uint32_t)n;
 }
 
 void
 mm_iobuf_consume(struct mm_iobuf *b, size_t n)
 {
     assert(n <= b->tail - b->head);
-    b->head += n;
+    b->head += (uint32_t)n;
     if (b->head == b->tail && b->holds == 0) {
         /* Rewinding moves no bytes, so it is allowed without a hold only. */
         b->head = 0;
@@ -122,7 +134,7 @@ mm_iobuf_trim(struct mm_iobuf *b)
 {
     size_t len;
 
-    if (b->holds > 0 || b->base == NULL) {
+    if (b->holds > 0 || b->base == NULL || b->lent) {
         return false;
     }
     len = b->tail - b->head;
@@ -141,4 +153,54 @@ mm_iobuf_trim(struct mm_iobuf *b)
         return true;
     }
     return false;
+}
+
+bool
+mm_iobuf_lend(struct mm_iobuf *b, char *mem, size_t cap)
+{
+    size_t len = b->tail - b->head;
+
+    assert(cap <= b->max);
+    if (b->holds > 0 || b->lent || len > cap / 2) {
+        return false;
+    }
+    if (b->base != NULL) {
+        /* An idle connection has no buffer: the usual case, free of calls. */
+        if (len > 0) {
+            memcpy(mem, b->base + b->head, len);
+        }
+        mm_free(b->base);
+    }
+    b->base = mem;
+    b->cap = (uint32_t)cap;
+    b->head = 0;
+    b->tail = (uint32_t)len;
+    b->lent = true;
+    return true;
+}
+
+void
+mm_iobuf_settle(struct mm_iobuf *b)
+{
+    size_t len = b->tail - b->head;
+    char *own = NULL;
+    size_t cap = 0;
+
+    assert(b->holds == 0);
+    if (!b->lent) {
+        return;
+    }
+    if (len > 0) {
+        /* Usually the start of a request cut by the read: keep just that
+         * (rounded up a little so that a line ending soon fits without a
+         * reallocation when no scratch is lent next time). */
+        cap = (len + 63) & ~(size_t)63;
+        own = mm_malloc(cap);
+        memcpy(own, b->base + b->head, len);
+    }
+    b->base = own;
+    b->cap = (uint32_t)cap;
+    b->head = 0;
+    b->tail = (uint32_t)len;
+    b->lent = false;
 }

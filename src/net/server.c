@@ -1,7 +1,8 @@
 /* The server object: one listener (acceptor thread) and -t workers over a
  * shared store, and the process-wide views commands need: counters summed
  * across threads, "stats reset" as a baseline, "stats conns" and the
- * listener gauges. It owns threads but no policy: main.c decides when. */
+ * listener gauges. It owns threads but no policy: main.c decides when.
+ * The UDP sockets (-U) are bound here and served by every worker. */
 #include "config.h"
 
 #include "mmem/server.h"
@@ -17,6 +18,7 @@
 #include "mmem/notify.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
+#include "mmem/udp.h"
 #include "mmem/worker.h"
 
 #include <pthread.h>
@@ -39,6 +41,7 @@ struct mm_server {
     bool sasl_up;         /* -S: Cyrus SASL initialised */
     struct mm_conn_cfg conn_cfg;
     struct mm_listener *listener;
+    struct mm_udp_socks udp; /* the bound sockets; workers use dup()s */
     struct mm_worker **workers;
     unsigned nworkers;
     unsigned next_worker; /* round robin; acceptor thread only */
@@ -112,6 +115,11 @@ env_conns_emit(void *arg, void (*emit)(void *emit_arg, const char *name, const c
     /* Listeners first: they have the lowest fds, and memcached lists by fd. */
     if (srv->listener != NULL) {
         mm_listener_emit(srv->listener, emit, emit_arg);
+    }
+    for (i = 0; srv->workers != NULL && i < srv->nworkers; i++) {
+        if (srv->workers[i] != NULL && srv->workers[i]->udp != NULL) {
+            mm_udp_emit(srv->workers[i]->udp, emit, emit_arg);
+        }
     }
     for (i = 0; srv->workers != NULL && i < srv->nworkers; i++) {
         if (srv->workers[i] != NULL) {
@@ -214,7 +222,7 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
     lc.reserved_fds = 5u * srv->nworkers;
     lc.backend = s->ev_backend;
     srv->listener = mm_listener_create(&lc);
-    if (srv->listener == NULL) {
+    if (srv->listener == NULL || mm_udp_bind(s, &srv->udp) != 0) {
         mm_server_destroy(&srv);
         return NULL;
     }
@@ -257,6 +265,10 @@ mm_server_start(struct mm_server *srv)
                          srv->s->ev_backend != NULL ? srv->s->ev_backend : "default");
             return -1;
         }
+        if (srv->udp.n > 0 && mm_worker_add_udp(srv->workers[i], &srv->udp) != 0) {
+            mm_log_error("worker %u cannot serve UDP", i);
+            return -1;
+        }
     }
     if (srv->env.ev_backend == NULL) {
         srv->env.ev_backend = mm_ev_loop_backend(srv->workers[0]->loop);
@@ -271,6 +283,7 @@ mm_server_start(struct mm_server *srv)
         return -1;
     }
     mm_listener_announce(srv->listener);
+    mm_udp_announce(&srv->udp);
     return 0;
 }
 
@@ -306,6 +319,7 @@ mm_server_destroy(struct mm_server **srvp)
     }
     mm_free(srv->workers);
     mm_listener_destroy(&srv->listener);
+    mm_udp_close(&srv->udp);
     pthread_mutex_destroy(&srv->base_lock);
     mm_auth_free(&srv->auth);
     if (srv->sasl_up) {

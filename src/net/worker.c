@@ -1,7 +1,8 @@
 /* Worker threads. Each runs one event loop over the connections handed to
  * it; new sockets and the stop request arrive on its mm_ev_queue, so the
- * acceptor never touches a worker's state. The before-poll hook flushes the
- * replies of everything handled in the iteration. */
+ * acceptor never touches a worker's state. Connections write their own
+ * replies at the end of each event (net/conn.c). With -U the worker also
+ * reads the UDP sockets (udp.c) on the same loop. */
 #include "config.h"
 
 #include "mmem/worker.h"
@@ -10,6 +11,7 @@
 #include "mmem/ev.h"
 #include "mmem/ev_queue.h"
 #include "mmem/log.h"
+#include "mmem/udp.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -79,8 +81,14 @@ mm_worker_create(unsigned id, const char *backend, const struct mm_cmd_env *env,
     w->cmd.stats = &w->stats;
     mm_conn_set_init(&w->conns, w->loop, &w->cmd, env != NULL ? env->store : NULL, cfg);
     w->conns.live = live;
-    mm_ev_loop_set_before_poll(w->loop, mm_conn_set_flush, &w->conns);
     return w;
+}
+
+int
+mm_worker_add_udp(struct mm_worker *w, const struct mm_udp_socks *socks)
+{
+    w->udp = mm_udp_create(w->loop, &w->cmd, w->conns.store, socks);
+    return w->udp != NULL ? 0 : -1;
 }
 
 static void *
@@ -146,6 +154,7 @@ mm_worker_destroy(struct mm_worker **wp)
         return;
     }
     mm_worker_stop(w);
+    mm_udp_destroy(&w->udp);
     mm_conn_set_fini(&w->conns);
     mm_ev_queue_destroy(&w->queue, worker_discard);
     mm_ev_loop_destroy(&w->loop);

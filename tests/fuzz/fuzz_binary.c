@@ -16,15 +16,7 @@
 
 #include "mmem/protocol_binary.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond);            \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 /* The most the parser may need before deciding: header, extras, key. */
 #define FUZZ_LOOKAHEAD (MM_BIN_HEADER_LEN + 255 + 65535)

@@ -15,12 +15,12 @@ if [ -z "$capable" ] || [ ! -x "$capable" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/mmem-capable-XXXXXX) || exit 1
+# shellcheck source=tests/support/server.sh
+. "$(dirname "$0")/../support/server.sh"
 pid=
 # shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null
-    fi
+    mm_srv_cleanup
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -30,54 +30,11 @@ if [ -n "${MMEM_TEST_ADDR:-}" ]; then
     host=${MMEM_TEST_ADDR%:*}
     port=${MMEM_TEST_ADDR##*:}
 else
-    bin=${MMEM_BIN:-}
-    if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-        echo "FAIL: MMEM_BIN '$bin' is not executable"
-        exit 1
-    fi
-    user=
-    if [ "$(id -u)" = 0 ]; then
-        user="-u root"
-    fi
+    # MMEM_BIN may name memcached too, to check the script itself.
+    mm_srv_start "${MMEM_BIN:-}" "$tmp" || exit 1
     host=127.0.0.1
-    case "${bin##*/}" in
-    *memcached*)
-        # Checking the script itself against memcached: its ephemeral port
-        # is "-p -1", reported through the port file.
-        # shellcheck disable=SC2086 # $user is zero or two words
-        MEMCACHED_PORT_FILENAME="$tmp/port" "$bin" $user -l 127.0.0.1 -p -1 \
-            >"$tmp/log" 2>&1 &
-        pid=$!
-        ;;
-    *)
-        # mmem writes "<port>\n" to the --ready-fd once it listens.
-        # shellcheck disable=SC2086 # $user is zero or two words
-        "$bin" $user -l 127.0.0.1 -p 0 --ready-fd=9 9>"$tmp/ready" >"$tmp/log" 2>&1 &
-        pid=$!
-        ;;
-    esac
-    port=
-    i=0
-    while [ $i -lt 200 ]; do
-        if [ -s "$tmp/ready" ] && grep -q . "$tmp/ready"; then
-            port=$(head -n1 "$tmp/ready")
-        elif [ -s "$tmp/port" ]; then
-            port=$(sed -n 's/^TCP INET: //p' "$tmp/port" | head -n1)
-        fi
-        if [ -n "$port" ]; then
-            break
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            break
-        fi
-        sleep 0.05
-        i=$((i + 1))
-    done
-    if [ -z "$port" ]; then
-        echo "FAIL: server did not report a port; its output:"
-        cat "$tmp/log"
-        exit 1
-    fi
+    pid=$mm_srv_pid
+    port=$mm_srv_port
 fi
 
 status=0
@@ -103,28 +60,7 @@ for mode in -a -b; do
 done
 
 if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "FAIL: server did not exit within 5 s of SIGTERM"
-        kill -KILL "$pid" 2>/dev/null
-        status=1
-    else
-        wait "$pid"
-        src=$?
-        if [ $src -ne 0 ]; then
-            echo "FAIL: server exited with status $src"
-            status=1
-        fi
-    fi
-    pid=
-    if [ $status -ne 0 ]; then
-        echo "---- server output ----"
-        cat "$tmp/log"
-    fi
+    mm_srv_finish "$pid" "$tmp" $status
+    status=$?
 fi
 exit $status

@@ -1,5 +1,6 @@
 /* The read buffer's rules: lazy allocation, growth to a cap, no movement
- * while a hold is taken, compaction and release when allowed. */
+ * while a hold is taken, compaction and release when allowed, and lending
+ * of a scratch area that leaves the buffer owning only unparsed bytes. */
 #include "config.h"
 
 #include "mmem/iobuf.h"
@@ -183,6 +184,89 @@ START_TEST(test_compact_keeps_partial)
 }
 END_TEST
 
+/* A lent area takes the reads; settling keeps only the unconsumed tail, in
+ * an allocation of about its size, and the next loan takes it back. */
+START_TEST(test_lend_settle)
+{
+    char scratch[128];
+    struct mm_iobuf b;
+
+    mm_iobuf_init(&b, 64, 1024);
+    ck_assert(mm_iobuf_lend(&b, scratch, sizeof(scratch)));
+    put(&b, "get a\r\nget b");
+    ck_assert_ptr_eq(b.base, scratch);
+    ck_assert_uint_eq(b.cap, sizeof(scratch));
+    mm_iobuf_consume(&b, 7);
+    mm_iobuf_settle(&b);
+    ck_assert(!b.lent);
+    ck_assert_ptr_nonnull(b.base);
+    ck_assert(b.base != scratch);
+    ck_assert_uint_eq(b.cap, 64);
+    ck_assert_uint_eq(mm_iobuf_len(&b), 5);
+    ck_assert_int_eq(memcmp(mm_iobuf_data(&b), "get b", 5), 0);
+    /* The scratch is reused by someone else meanwhile. */
+    memset(scratch, 'x', sizeof(scratch));
+    ck_assert(mm_iobuf_lend(&b, scratch, sizeof(scratch)));
+    ck_assert_ptr_eq(b.base, scratch);
+    ck_assert_int_eq(memcmp(mm_iobuf_data(&b), "get b", 5), 0);
+    put(&b, "\r\n");
+    mm_iobuf_consume(&b, 7);
+    mm_iobuf_settle(&b);
+    /* Everything parsed: nothing owned. */
+    ck_assert_ptr_null(b.base);
+    ck_assert_uint_eq(b.cap, 0);
+    ck_assert_uint_eq(mm_iobuf_len(&b), 0);
+    /* Settling without a loan changes nothing. */
+    mm_iobuf_settle(&b);
+    ck_assert_ptr_null(b.base);
+    mm_iobuf_fini(&b);
+}
+END_TEST
+
+/* No loan while a hold is taken, while one is already running, or when the
+ * bytes owned would fill more than half the area; a lent area that must grow
+ * moves into memory of the buffer's own. */
+START_TEST(test_lend_refused_and_grow)
+{
+    char scratch[64];
+    char other[64];
+    char big[100];
+    struct mm_iobuf b;
+    size_t room = 0;
+    char *p;
+
+    mm_iobuf_init(&b, 64, 1024);
+    mm_iobuf_hold(&b);
+    ck_assert(!mm_iobuf_lend(&b, scratch, sizeof(scratch)));
+    mm_iobuf_unhold(&b);
+    ck_assert(mm_iobuf_lend(&b, scratch, sizeof(scratch)));
+    ck_assert(!mm_iobuf_lend(&b, other, sizeof(other)));
+    ck_assert_ptr_eq(b.base, scratch);
+    memset(big, 'k', sizeof(big));
+    p = mm_iobuf_space(&b, &room);
+    ck_assert_ptr_eq(p, scratch);
+    ck_assert_uint_eq(room, 64);
+    memcpy(p, big, 64);
+    mm_iobuf_produce(&b, 64);
+    /* Full: the next space() grows into a buffer of its own. */
+    p = mm_iobuf_space(&b, &room);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(!b.lent);
+    ck_assert(b.base != scratch);
+    ck_assert_uint_eq(b.cap, 128);
+    ck_assert_uint_eq(room, 64);
+    memset(scratch, 0, sizeof(scratch));
+    ck_assert_int_eq(memcmp(mm_iobuf_data(&b), big, 64), 0);
+    /* 64 bytes owned do not fit in half of a 64-byte area. */
+    ck_assert(!mm_iobuf_lend(&b, scratch, sizeof(scratch)));
+    ck_assert(b.base != scratch);
+    mm_iobuf_settle(&b);
+    ck_assert_uint_eq(mm_iobuf_len(&b), 64);
+    mm_iobuf_fini(&b);
+    ck_assert_ptr_null(b.base);
+}
+END_TEST
+
 static Suite *
 iobuf_suite(void)
 {
@@ -196,6 +280,8 @@ iobuf_suite(void)
     tcase_add_test(tc, test_nested_holds);
     tcase_add_test(tc, test_shrink_after_long_line);
     tcase_add_test(tc, test_compact_keeps_partial);
+    tcase_add_test(tc, test_lend_settle);
+    tcase_add_test(tc, test_lend_refused_and_grow);
     suite_add_tcase(s, tc);
     return s;
 }

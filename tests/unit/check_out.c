@@ -1,7 +1,8 @@
 /* Unit tests for the response builder (mm_out): appends, reservations,
  * references released exactly once and only after their bytes are written,
- * partial writes at every byte offset, rollback to a mark, fini, and the
- * promise that a drained builder holds no memory. */
+ * partial writes at every byte offset, rollback to a mark, fini, the
+ * promise that a drained builder holds no memory, and the per-thread cache
+ * that takes its buffers and hands them to the next builder. */
 #include "config.h"
 
 #include "mmem/out.h"
@@ -606,6 +607,97 @@ START_TEST(test_backlog)
 }
 END_TEST
 
+/* A drained builder parks its buffers in the cache (chunks up to the cap,
+ * small arrays) and the next builder starts from them; bytes and releases
+ * are unaffected. */
+START_TEST(test_cache_reuse)
+{
+    static const char val[] = "0123456789";
+    struct mm_out_cache cache;
+    struct mm_out a, b;
+    struct refs *r = calloc(1, sizeof(*r));
+    struct mm_out_chunk *first;
+    struct iovec *arr;
+    struct iovec *iov;
+    char big[5000];
+    int n;
+
+    ck_assert_ptr_nonnull(r);
+    mm_out_cache_init(&cache, 2);
+    mm_out_init(&a, on_release, r);
+    mm_out_use_cache(&a, &cache);
+    MM_OUT_LIT(&a, "VALUE k 0 10\r\n");
+    r->end[r->ntaken] = mm_out_pending(&a) + 10;
+    mm_out_ref(&a, val, 10, (void *)(intptr_t)r->ntaken++);
+    MM_OUT_LIT(&a, "\r\nEND\r\n");
+    first = a.chunks;
+    arr = a.iov;
+    ck_assert_uint_eq(mm_out_pending(&a), 14 + 10 + 7);
+    r->consumed = mm_out_pending(&a);
+    mm_out_consume(&a, mm_out_pending(&a));
+    assert_idle(&a);
+    ck_assert_int_eq(r->nreleased, 1);
+    ck_assert_int_eq(r->errors, 0);
+    ck_assert_uint_eq(cache.nchunks, 1);
+    ck_assert_ptr_eq(cache.chunks, first);
+    ck_assert_ptr_eq(cache.iov, arr);
+    ck_assert_ptr_nonnull(cache.refs);
+
+    /* The next builder gets them back. */
+    mm_out_init(&b, NULL, NULL);
+    mm_out_use_cache(&b, &cache);
+    MM_OUT_LIT(&b, "END\r\n");
+    ck_assert_ptr_eq(b.chunks, first);
+    ck_assert_ptr_eq(b.iov, arr);
+    ck_assert_uint_eq(cache.nchunks, 0);
+    ck_assert_ptr_null(cache.iov);
+    n = mm_out_iov(&b, &iov, 16);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(memcmp(iov[0].iov_base, "END\r\n", 5), 0);
+    /* Three chunks' worth: only two stay in the cache. */
+    memset(big, 'x', sizeof(big));
+    mm_out_append(&b, big, sizeof(big));
+    mm_out_append(&b, big, sizeof(big));
+    ck_assert_uint_eq(b.nchunks, 3);
+    mm_out_consume(&b, mm_out_pending(&b));
+    assert_idle(&b);
+    ck_assert_uint_eq(cache.nchunks, 2);
+    mm_out_fini(&a);
+    mm_out_fini(&b);
+    mm_out_cache_fini(&cache);
+    ck_assert_ptr_null(cache.chunks);
+    ck_assert_ptr_null(cache.iov);
+    ck_assert_ptr_null(cache.refs);
+    free(r);
+}
+END_TEST
+
+/* A deep backlog's arrays are not kept: the cache stays small. */
+START_TEST(test_cache_skips_big_arrays)
+{
+    static char bytes[1024];
+    struct mm_out_cache cache;
+    struct mm_out o;
+    int i;
+
+    mm_out_cache_init(&cache, 4);
+    mm_out_init(&o, NULL, NULL);
+    mm_out_use_cache(&o, &cache);
+    /* Separate bytes, so no two references share an iovec. */
+    for (i = 0; i < 300; i++) {
+        mm_out_ref(&o, bytes + 2 * i, 1, bytes);
+    }
+    ck_assert_uint_ge(o.icap, 300);
+    ck_assert_uint_ge(o.rcap, 300);
+    mm_out_consume(&o, mm_out_pending(&o));
+    assert_idle(&o);
+    ck_assert_ptr_null(cache.iov);
+    ck_assert_ptr_null(cache.refs);
+    mm_out_fini(&o);
+    mm_out_cache_fini(&cache);
+}
+END_TEST
+
 static Suite *
 out_suite(void)
 {
@@ -626,6 +718,8 @@ out_suite(void)
     tcase_add_test(tc, test_discard_unwritten);
     tcase_add_test(tc, test_fini_releases);
     tcase_add_test(tc, test_backlog);
+    tcase_add_test(tc, test_cache_reuse);
+    tcase_add_test(tc, test_cache_skips_big_arrays);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
