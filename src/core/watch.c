@@ -252,7 +252,8 @@ publish(struct mm_watch *w, unsigned kind, const char *body, size_t blen)
 }
 
 /* memcached's uriencode: letters, digits and "-._~" stay, everything else
- * becomes %XX. Returns the encoded length (dst holds 3 * n bytes). */
+ * becomes %XX. At most 255 key bytes are taken (dst holds 3 * 256 bytes).
+ * Returns the encoded length. */
 static size_t
 uri_encode(const char *src, size_t n, char *dst)
 {
@@ -260,6 +261,9 @@ uri_encode(const char *src, size_t n, char *dst)
     size_t o = 0;
     size_t i;
 
+    if (n > 255) {
+        n = 255;
+    }
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)src[i];
 
@@ -302,15 +306,13 @@ mm_watch_item_get(struct mm_watch *w, const char *key, size_t nkey, enum mm_watc
 {
     static const char *const words[] = {"not_found", "found", "flushed", "expired"};
     char enc[KEY_ENC_MAX];
-    size_t elen;
 
     if (!mm_watch_wants(w, MM_WATCH_FETCHERS)) {
         return;
     }
-    elen = uri_encode(key, nkey < 256 ? nkey : 255, enc);
     emit_body(w, MM_WATCH_FETCHERS,
-              "type=item_get key=%.*s status=%s clsid=%u cfd=%d size=%" PRIu32, (int)elen, enc,
-              words[status], clsid, cfd, vlen);
+              "type=item_get key=%.*s status=%s clsid=%u cfd=%d size=%" PRIu32,
+              (int)uri_encode(key, nkey, enc), enc, words[status], clsid, cfd, vlen);
 }
 
 void
@@ -323,16 +325,15 @@ mm_watch_item_store(struct mm_watch *w, const char *key, size_t nkey,
     static const char *const cmd_words[] = {"null",   "add",     "set", "replace",
                                             "append", "prepend", "cas"};
     char enc[KEY_ENC_MAX];
-    size_t elen;
 
     if (!mm_watch_wants(w, MM_WATCH_MUTATIONS)) {
         return;
     }
-    elen = uri_encode(key, nkey < 256 ? nkey : 255, enc);
     emit_body(w, MM_WATCH_MUTATIONS,
               "type=item_store key=%.*s status=%s cmd=%s ttl=%" PRIu32
               " clsid=%u cfd=%d size=%" PRIu32,
-              (int)elen, enc, st_words[status], cmd_words[cmd], ttl, clsid, cfd, vlen);
+              (int)uri_encode(key, nkey, enc), enc, st_words[status], cmd_words[cmd], ttl, clsid,
+              cfd, vlen);
 }
 
 void
@@ -340,15 +341,14 @@ mm_watch_eviction(struct mm_watch *w, const char *key, size_t nkey, bool fetched
                   uint32_t la, unsigned clsid, uint32_t vlen)
 {
     char enc[KEY_ENC_MAX];
-    size_t elen;
 
     if (!mm_watch_wants(w, MM_WATCH_EVICTIONS)) {
         return;
     }
-    elen = uri_encode(key, nkey < 256 ? nkey : 255, enc);
     emit_body(w, MM_WATCH_EVICTIONS,
               "type=eviction key=%.*s fetch=%s ttl=%lld la=%" PRIu32 " clsid=%u size=%" PRIu32,
-              (int)elen, enc, fetched ? "yes" : "no", (long long)ttl, la, clsid, vlen);
+              (int)uri_encode(key, nkey, enc), enc, fetched ? "yes" : "no", (long long)ttl, la,
+              clsid, vlen);
 }
 
 void
