@@ -7,6 +7,8 @@
 #include "store/slab_int.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "mmem/alloc.h"
 #include "mmem/log.h"
@@ -231,10 +233,14 @@ mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id)
     pthread_mutex_unlock(&c->lock);
 }
 
+/* A large item's charge is its mapping: whole pages. */
 static size_t
 large_charge(size_t size)
 {
-    return (size + LARGE_ROUND - 1) / LARGE_ROUND * LARGE_ROUND;
+    long page = sysconf(_SC_PAGESIZE);
+    size_t round = page > (long)LARGE_ROUND ? (size_t)page : LARGE_ROUND;
+
+    return (size + round - 1) / round * round;
 }
 
 void *
@@ -246,8 +252,13 @@ mm_slab_large_alloc(struct mm_slab *sl, size_t size)
     if (!limit_take(sl, charge, false)) {
         return NULL;
     }
-    p = mm_alloc_try(size);
-    if (p == NULL) {
+    /* Each large item is a private mapping rather than a malloc block: a
+     * general allocator keeps freed blocks resident for reuse (jemalloc
+     * for its decay time, 10 s), so under churn RSS ran far past -m while
+     * the charges had long been given back. munmap returns the memory the
+     * moment the charge is, and the charge is exactly what is resident. */
+    p = mmap(NULL, charge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
         limit_give(sl, charge);
         __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
         return NULL;
@@ -262,7 +273,7 @@ mm_slab_large_free(struct mm_slab *sl, void *p, size_t size)
 {
     size_t charge = large_charge(size);
 
-    mm_free(p);
+    munmap(p, charge);
     __atomic_fetch_sub(&sl->large_bytes, charge, __ATOMIC_RELAXED);
     __atomic_fetch_sub(&sl->large_count, 1, __ATOMIC_RELAXED);
     limit_give(sl, charge);

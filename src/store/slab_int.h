@@ -3,7 +3,7 @@
 
 /* Slab allocator: size classes carved out of fixed-size pages, one free list
  * and one mutex per class, and a global memory limit kept in an atomic.
- * Items larger than the largest chunk get an exact-size allocation counted
+ * Items larger than the largest chunk get a mapping of their own, counted
  * against the same limit.
  *
  * A page (slab_page_size bytes) belongs to one class for life:
@@ -80,9 +80,9 @@ unsigned mm_slab_class(const struct mm_slab *sl, size_t total);
 void *mm_slab_alloc(struct mm_slab *sl, unsigned id);
 void mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id);
 
-/* Exact-size memory for a large item, counted against the limit (the count
- * is rounded up to 4 KB, roughly what the allocator really uses). NULL when
- * over the limit. */
+/* Memory for a large item: an anonymous mapping of size bytes rounded up to
+ * whole pages, which is also what is counted against the limit and what
+ * munmap gives back on free. NULL when over the limit. */
 void *mm_slab_large_alloc(struct mm_slab *sl, size_t size);
 void mm_slab_large_free(struct mm_slab *sl, void *p, size_t size);
 
