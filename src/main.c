@@ -12,6 +12,7 @@
 #include "mmem/server.h"
 #include "mmem/settings.h"
 #include "mmem/store.h"
+#include "mmem/watch.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -38,6 +39,7 @@ store_cfg_from_settings(struct mm_store_cfg *cfg, const struct mm_settings *s,
     cfg->hash_expand = s->hash_expand;
     cfg->shard_bits = s->shard_bits;
     cfg->clock = clock;
+    cfg->track_sizes = s->track_sizes;
 }
 
 /* memcached's start-up order (see daemon.h). Returns 0 or an exit status;
@@ -125,6 +127,7 @@ main(int argc, char **argv)
     struct mm_clock clock;
     struct mm_store *store = NULL;
     struct mm_server *srv = NULL;
+    struct mm_watch *watch = NULL;
     sigset_t sigs;
     int rc;
 
@@ -153,15 +156,21 @@ main(int argc, char **argv)
     block_signals(&sigs);
     mm_clock_init(&clock);
     store_cfg_from_settings(&store_cfg, &s, &clock);
+    watch = mm_watch_create(s.compat.watcher_logbuf_size);
+    store_cfg.watch = watch;
     store = mm_store_create(&store_cfg);
     if (store == NULL) {
         mm_log_error("cannot create the item store (-m %zu MB)", s.maxbytes >> 20);
         return MM_SETTINGS_EX_OSERR;
     }
     srv = mm_server_create(&s, store, &clock);
+    if (srv != NULL) {
+        mm_server_set_watch(srv, watch);
+    }
     if (srv == NULL || mm_server_start(srv) != 0) {
         mm_server_destroy(&srv);
         mm_store_destroy(&store);
+        mm_watch_destroy(&watch);
         return MM_SETTINGS_EX_OSERR;
     }
     if (s.pid_file != NULL) {
@@ -173,6 +182,7 @@ main(int argc, char **argv)
 
     mm_server_destroy(&srv);
     mm_store_destroy(&store);
+    mm_watch_destroy(&watch);
     if (s.pid_file != NULL) {
         (void)mm_daemon_pidfile_remove(s.pid_file, stderr);
     }

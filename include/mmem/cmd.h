@@ -57,6 +57,8 @@ struct mm_settings;
 struct mm_stats;
 struct mm_store;
 struct mm_clock;
+struct mm_watch;
+struct mm_watcher;
 
 /* emit(emit_arg, name, value): one "STAT <name> <value>" line. */
 typedef void (*mm_cmd_emit_fn)(void *emit_arg, const char *name, const char *value);
@@ -90,12 +92,20 @@ struct mm_cmd_env {
     void *arg;
     /* -Y: the loaded auth file (auth.h); NULL = text clients need no auth. */
     const struct mm_auth *auth;
+    /* The "watch" log hub (watch.h); NULL: "watch" is refused as if -W. */
+    struct mm_watch *watch;
 };
 
 /* Per-worker execution context. */
 struct mm_cmd_ctx {
     const struct mm_cmd_env *env;
     struct mm_stats *stats; /* the worker's own counter block */
+    /* Set by the connection before it runs requests: the client's socket,
+     * which "watch" lines report as cfd. */
+    int cfd;
+    /* Out, with MM_CMD_WATCH: the watcher attached to env->watch, now the
+     * connection's to drain and to mm_watch_remove() when it closes. */
+    struct mm_watcher *watcher;
 };
 
 enum mm_cmd_rc {
@@ -103,8 +113,11 @@ enum mm_cmd_rc {
     MM_CMD_CLOSE,        /* flush pending replies, then close */
     MM_CMD_STORE_READ,   /* storage: read vlen bytes into *dst, 2 more,
                                      then call mm_cmd_store_end */
-    MM_CMD_STORE_SWALLOW /* storage refused (reply already composed):
+    MM_CMD_STORE_SWALLOW, /* storage refused (reply already composed):
                                      discard vlen + 2 bytes of input */
+    MM_CMD_WATCH          /* "watch": "OK" is in out; from now on the
+                             connection is a log stream of ctx->watcher
+                             (mm_watch_read) and its input is ignored */
 };
 
 /* Execute a non-storage request (MM_REQ_ERROR included). */

@@ -46,5 +46,8 @@ uint32_t mm_item_flags(const struct mm_item *it);
 uint64_t mm_item_cas(const struct mm_item *it);
 mm_reltime_t mm_item_exptime(const struct mm_item *it);
 mm_reltime_t mm_item_atime(const struct mm_item *it);
+/* The slab class id (0 for an item too large for any class), as "watch"
+ * and "me" report it. */
+unsigned mm_item_clsid(const struct mm_item *it);
 
 #endif

@@ -52,6 +52,7 @@ enum mm_req_type {
     MM_REQ_MD,
     MM_REQ_MA,
     MM_REQ_ME,
+    MM_REQ_WATCH, /* watch [kinds...]: args holds the rest of the line */
     MM_REQ__COUNT
 };
 

@@ -21,6 +21,10 @@ struct mm_server *mm_server_create(const struct mm_settings *s, struct mm_store 
 /* Set the store (before start) when it could not exist at create() time:
  * main.c creates it after daemonizing, since it may start threads. */
 void mm_server_set_store(struct mm_server *srv, struct mm_store *store);
+/* The "watch" log hub commands attach watchers to (before start; NULL:
+ * "watch" is refused). It must outlive the server. */
+struct mm_watch;
+void mm_server_set_watch(struct mm_server *srv, struct mm_watch *watch);
 /* The first bound TCP port (-1 with a unix socket). */
 int mm_server_port(const struct mm_server *srv);
 /* Create and start the workers, then the acceptor, then announce the port (--ready-fd,

@@ -47,6 +47,8 @@ struct mm_settings_compat {
     double warm_max_factor;       /* 2.00 */
     bool temp_lru;                /* set by temporary_ttl */
     bool lru_maintainer;          /* memcached's default: on */
+    bool lru_crawler;             /* memcached's default: on */
+    bool slab_reassign;           /* memcached's default: on */
     int temporary_ttl;            /* 61 */
     uint32_t watcher_logbuf_size; /* bytes (given in KB) */
     uint32_t worker_logbuf_size;  /* bytes (given in KB) */
@@ -137,6 +139,7 @@ struct mm_settings {
     const char *auth_file; /* -Y: ASCII auth "user:password" file, NULL = off */
     bool sasl;             /* -S: binary clients must authenticate (SASL) */
     bool watch_enabled;    /* false with -W */
+    bool track_sizes;      /* -o track_sizes: "stats sizes" from start-up */
     char prefix_delimiter; /* -D, default ':' */
     bool detail_enabled;   /* set when -D is given */
 

@@ -27,6 +27,7 @@
 
 struct mm_item;
 struct mm_store;
+struct mm_watch;
 
 enum mm_store_rc {
     MM_STORE_OK = 0,
@@ -67,6 +68,8 @@ struct mm_store_cfg {
     bool hash_expand;             /* grow the table online */
     unsigned shard_bits;          /* log2(shards), at most 8 */
     const struct mm_clock *clock; /* required */
+    bool track_sizes;             /* -o track_sizes: "stats sizes" from the start */
+    struct mm_watch *watch;       /* "watch evictions" hub; NULL: none */
 };
 
 /* Zeroed fields of a cfg mean: factor 1.25, chunk_min 48, item_size_max 1 MB,
@@ -199,5 +202,17 @@ void mm_store_stats_slabs(struct mm_store *st, mm_store_emit_fn emit, void *arg)
 void mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg);
 void mm_store_stats_sizes(struct mm_store *st, mm_store_emit_fn emit, void *arg);
 void mm_store_stats_reset(struct mm_store *st);
+
+/* "stats sizes": mm_store_stats_sizes emits "<bytes> <count>" per non-empty
+ * 32-byte bucket of memcached's item size while tracking is on, and
+ * "sizes_status disabled" while it is off. Enabling at run time counts only
+ * items stored from then on, and needs CAS (memcached's rule). */
+enum mm_store_sizes_rc {
+    MM_STORE_SIZES_ENABLED = 0,
+    MM_STORE_SIZES_NO_CAS /* -C: refused */
+};
+bool mm_store_sizes_enabled(struct mm_store *st);
+enum mm_store_sizes_rc mm_store_sizes_enable(struct mm_store *st);
+void mm_store_sizes_disable(struct mm_store *st);
 
 #endif

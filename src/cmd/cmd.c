@@ -131,6 +131,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         it = mm_store_get(ctx->env->store, key.p, key.len, mm_hash(key.p, key.len), touch, exp,
                           &why);
         mm_cmd_count_get(ctx->stats, touch, it != NULL, why);
+        mm_cmd_watch_get(ctx, key, it, why);
         if (it != NULL) {
             reply_value(ctx, out, it, with_cas);
         }
@@ -336,6 +337,8 @@ mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out
     case MM_REQ_MA:
     case MM_REQ_ME:
         return mm_cmd_meta_exec(ctx, req, out);
+    case MM_REQ_WATCH:
+        return mm_cmd_watch_exec(ctx, req, out);
     default:
         /* Storage requests belong to store_begin; anything else is a
          * caller bug, answered as memcached answers an unknown command. */
@@ -405,6 +408,7 @@ mm_cmd_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_ite
                  bool value_ok, struct mm_out *out)
 {
     bool is_cas = req->type == MM_REQ_CAS;
+    struct mm_cmd_watch_item watched;
     enum mm_store_rc rc;
 
     if (req->type == MM_REQ_MS) {
@@ -418,7 +422,9 @@ mm_cmd_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_ite
         REPLY(req, out, "CLIENT_ERROR bad data chunk\r\n");
         return;
     }
+    mm_cmd_watch_store_prep(ctx, it, &watched);
     rc = mm_store_commit(ctx->env->store, it, mm_cmd_store_mode(req->type), req->cas, NULL);
+    mm_cmd_watch_store(ctx, &watched, mm_cmd_store_mode(req->type), rc);
     switch (rc) {
     case MM_STORE_OK:
         if (is_cas) {

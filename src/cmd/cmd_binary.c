@@ -50,6 +50,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_bin_req *b, struct mm_out *out)
     it = mm_store_get(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
                       touch, exp, &why);
     mm_cmd_count_get(ctx->stats, touch, it != NULL, why);
+    mm_cmd_watch_get(ctx, req->key, it, why);
     if (it == NULL) {
         if (b->quiet) {
             return;
@@ -381,6 +382,7 @@ mm_cmd_bin_store_end(struct mm_cmd_ctx *ctx, const struct mm_bin_req *breq, stru
     enum mm_store_mode mode = mm_cmd_store_mode(req->type);
     bool is_cas = false;
     uint64_t cas = 0;
+    struct mm_cmd_watch_item watched;
     enum mm_store_rc rc;
 
     /* memcached turns set/add/replace with a CAS into a compare-and-swap;
@@ -391,7 +393,9 @@ mm_cmd_bin_store_end(struct mm_cmd_ctx *ctx, const struct mm_bin_req *breq, stru
         is_cas = true;
     }
     MM_STAT_INCR(ctx->stats, cmd_set);
+    mm_cmd_watch_store_prep(ctx, it, &watched);
     rc = mm_store_commit(ctx->env->store, it, mode, req->cas, &cas);
+    mm_cmd_watch_store(ctx, &watched, mode, rc);
     switch (rc) {
     case MM_STORE_OK:
         if (is_cas) {

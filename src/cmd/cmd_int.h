@@ -43,4 +43,26 @@ enum mm_cmd_rc mm_cmd_meta_store_begin(struct mm_cmd_ctx *ctx, const struct mm_r
 void mm_cmd_meta_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_item *it,
                            bool value_ok, struct mm_out *out);
 
+/* "watch" (cmd_watch.c): the command, and the log events of the command
+ * layer. Each event costs one relaxed load when nobody watches. */
+enum mm_cmd_rc mm_cmd_watch_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req,
+                                 struct mm_out *out);
+/* item_get for one key of a fetch; it NULL on a miss (why says which). */
+void mm_cmd_watch_get(struct mm_cmd_ctx *ctx, struct mm_span key, const struct mm_item *it,
+                      enum mm_store_get_result why);
+/* item_store: prep copies what the line needs from the reserved item before
+ * the commit consumes it; store then reports the commit's result. */
+struct mm_cmd_watch_item {
+    bool on;
+    uint8_t nkey;
+    unsigned clsid;
+    uint32_t vlen;
+    mm_reltime_t exptime;
+    char key[256];
+};
+void mm_cmd_watch_store_prep(struct mm_cmd_ctx *ctx, const struct mm_item *it,
+                             struct mm_cmd_watch_item *w);
+void mm_cmd_watch_store(struct mm_cmd_ctx *ctx, const struct mm_cmd_watch_item *w,
+                        enum mm_store_mode mode, enum mm_store_rc rc);
+
 #endif

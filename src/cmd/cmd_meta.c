@@ -198,6 +198,7 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
     m.recache = has(req, 'R');
     m.recache_at = m.recache ? mm_clock_exptime(clk, req->meta.recache) : 0;
     it = mm_store_mget(st, key.p, key.len, mm_hash(key.p, key.len), &m, &why);
+    mm_cmd_watch_get(ctx, key, m.created ? NULL : it, why);
     /* memcached counts a hit with T as a touch, any miss as a get miss. */
     if (m.touch && it != NULL && !m.created) {
         MM_STAT_INCR(ctx->stats, cmd_touch);
@@ -516,6 +517,7 @@ mm_cmd_meta_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct m
     size_t nkey = mm_item_nkey(it);
     uint64_t cas = 0;
     struct mm_req echo;
+    struct mm_cmd_watch_item watched;
     enum mm_store_rc rc;
 
     MM_STAT_INCR(ctx->stats, cmd_set);
@@ -526,7 +528,9 @@ mm_cmd_meta_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct m
     }
     /* The reply may name the key, and commit gives the item away. */
     memcpy(key, mm_item_key(it), nkey);
+    mm_cmd_watch_store_prep(ctx, it, &watched);
     rc = mm_store_commit(ctx->env->store, it, mode, req->cas, &cas);
+    mm_cmd_watch_store(ctx, &watched, mode, rc);
     if (mode == MM_STORE_CAS || mode == MM_STORE_CAS_STALE) {
         if (rc == MM_STORE_OK) {
             MM_STAT_INCR(ctx->stats, cas_hits);

@@ -16,6 +16,7 @@
 #include "mmem/store.h"
 #include "mmem/scan.h"
 #include "mmem/text.h"
+#include "mmem/watch.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,6 +67,9 @@ general_io(struct general *g)
         g->io_done = true;
         stat_u64(g->out, "auth_cmds", g->sum->auth_cmds);
         stat_u64(g->out, "auth_errors", g->sum->auth_errors);
+        if (g->env->settings->idle_timeout > 0) {
+            stat_u64(g->out, "idle_kicks", g->sum->idle_kicks);
+        }
         stat_u64(g->out, "bytes_read", g->sum->bytes_read);
         stat_u64(g->out, "bytes_written", g->sum->bytes_written);
     }
@@ -85,23 +89,56 @@ general_conn(struct general *g)
     }
 }
 
-/* Logger and NAPI figures: mmem has no log watchers and no NAPI ids, so
- * these read as on an idle memcached. */
+/* Logger figures come from the "watch" hub; mmem has no NAPI ids, so the
+ * last two read as on an idle memcached. */
 static void
 general_log(struct general *g)
 {
-    static const char *const names[] = {
-        "log_worker_dropped", "log_worker_written",  "log_watcher_skipped", "log_watcher_sent",
-        "log_watchers",       "unexpected_napi_ids", "round_robin_fallback"};
-    size_t i;
+    struct mm_watch_stats ws;
 
     if (!g->log_done) {
         general_conn(g);
         g->log_done = true;
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-            mm_text_stat(g->out, names[i], "0");
+        mm_watch_stats(g->env->watch, &ws);
+        stat_u64(g->out, "log_worker_dropped", ws.worker_dropped);
+        stat_u64(g->out, "log_worker_written", ws.worker_written);
+        stat_u64(g->out, "log_watcher_skipped", ws.watcher_skipped);
+        stat_u64(g->out, "log_watcher_sent", ws.watcher_sent);
+        stat_u64(g->out, "log_watchers", ws.watchers);
+        mm_text_stat(g->out, "unexpected_napi_ids", "0");
+        mm_text_stat(g->out, "round_robin_fallback", "0");
+    }
+}
+
+static bool
+name_in(const char *name, const char *const *list)
+{
+    for (; *list != NULL; list++) {
+        if (strcmp(name, *list) == 0) {
+            return true;
         }
     }
+    return false;
+}
+
+/* memcached prints some fields only while the feature behind them is on;
+ * mmem has none of these features, but follows the flags that turn them
+ * off (-o no_lru_maintainer, no_lru_crawler, no_slab_reassign, no_modern),
+ * so the listing has the names memcached would have with the same flags. */
+static bool
+general_hidden(const struct mm_settings *s, const char *name)
+{
+    static const char *const maintainer[] = {
+        "lru_maintainer_juggles", "evicted_active",  "moves_to_cold",     "moves_to_warm",
+        "moves_within_lru",       "direct_reclaims", "lru_bumps_dropped", NULL};
+    static const char *const crawler[] = {"lru_crawler_running", "lru_crawler_starts", NULL};
+
+    if (!s->compat.slab_reassign &&
+        (strncmp(name, "slab_reassign_", 14) == 0 || strcmp(name, "slabs_moved") == 0)) {
+        return true;
+    }
+    return (!s->compat.lru_crawler && name_in(name, crawler)) ||
+           (!s->compat.lru_maintainer && name_in(name, maintainer));
 }
 
 static void
@@ -109,6 +146,9 @@ general_store_emit(void *arg, const char *name, const char *value)
 {
     struct general *g = arg;
 
+    if (general_hidden(g->env->settings, name)) {
+        return;
+    }
     if (strcmp(name, "limit_maxbytes") == 0) {
         general_io(g);
     } else if (strcmp(name, "hash_power_level") == 0) {
@@ -156,7 +196,10 @@ stats_general(struct mm_cmd_ctx *ctx, struct mm_out *out)
     stat_u64(out, "max_connections", (uint64_t)env->settings->maxconns);
     stat_u64(out, "curr_connections", sum.curr_connections);
     stat_u64(out, "total_connections", sum.total_connections);
-    stat_u64(out, "rejected_connections", sum.rejected_connections);
+    if (env->settings->maxconns_fast) {
+        /* memcached counts (and lists) these only with maxconns_fast. */
+        stat_u64(out, "rejected_connections", sum.rejected_connections);
+    }
     stat_u64(out, "connection_structures", sum.connection_structures);
     stat_u64(out, "response_obj_oom", sum.response_obj_oom);
     /* mmem has no response-object or read-buffer pools to report. */
@@ -235,6 +278,51 @@ stats_cachedump(struct mm_cmd_ctx *ctx, const struct mm_span *tok, size_t ntok, 
     MM_OUT_LIT(out, "END\r\n");
 }
 
+/* "stats settings": the settings as given, except track_sizes, which
+ * memcached reports as it is now (stats sizes_enable/disable change it). */
+struct settings_ctx {
+    struct mm_out *out;
+    const struct mm_cmd_env *env;
+};
+
+static void
+settings_line(void *arg, const char *name, const char *value)
+{
+    struct settings_ctx *sc = arg;
+
+    if (strcmp(name, "track_sizes") == 0) {
+        value = mm_store_sizes_enabled(sc->env->store) ? "yes" : "no";
+    }
+    mm_text_stat(sc->out, name, value);
+}
+
+/* "stats items": the per-class fields of memcached's segmented LRU appear
+ * only with its LRU maintainer (on by default), number_temp only with
+ * temporary_ttl as well; see general_hidden. */
+static void
+items_line(void *arg, const char *name, const char *value)
+{
+    static const char *const maintainer[] = {
+        "number_hot",     "number_warm",   "number_cold",   "age_hot",          "age_warm",
+        "evicted_active", "moves_to_cold", "moves_to_warm", "moves_within_lru", "direct_reclaims",
+        "hits_to_hot",    "hits_to_warm",  "hits_to_cold",  "hits_to_temp",     NULL};
+    struct settings_ctx *sc = arg;
+    const struct mm_settings_compat *c = &sc->env->settings->compat;
+    const char *field = strrchr(name, ':');
+
+    field = field != NULL ? field + 1 : name;
+    if (!c->lru_maintainer && name_in(field, maintainer)) {
+        return;
+    }
+    mm_text_stat(sc->out, name, value);
+    if (c->lru_maintainer && c->temp_lru && strcmp(field, "number_cold") == 0) {
+        char temp[64];
+
+        snprintf(temp, sizeof(temp), "%.*snumber_temp", (int)(field - name), name);
+        mm_text_stat(sc->out, temp, "0");
+    }
+}
+
 static bool
 tok_is(struct mm_span t, const char *lit)
 {
@@ -261,13 +349,16 @@ mm_cmd_stats(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *ou
             mm_stats_reset(ctx->stats);
         }
         mm_store_stats_reset(env->store);
+        mm_watch_stats_reset(env->watch);
         MM_OUT_LIT(out, "RESET\r\n");
     } else if (tok_is(tok[0], "detail")) {
         struct mm_span none = {"", 0};
 
         stats_detail(ntok >= 2 ? tok[1] : none, out);
     } else if (tok_is(tok[0], "settings")) {
-        mm_settings_emit(env->settings, emit_line, out);
+        struct settings_ctx sc = {out, env};
+
+        mm_settings_emit(env->settings, settings_line, &sc);
         MM_OUT_LIT(out, "END\r\n");
     } else if (tok_is(tok[0], "cachedump")) {
         stats_cachedump(ctx, tok, ntok, out);
@@ -277,7 +368,9 @@ mm_cmd_stats(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *ou
         }
         MM_OUT_LIT(out, "END\r\n");
     } else if (tok_is(tok[0], "items")) {
-        mm_store_stats_items(env->store, emit_line, out);
+        struct settings_ctx sc = {out, env};
+
+        mm_store_stats_items(env->store, items_line, &sc);
         MM_OUT_LIT(out, "END\r\n");
     } else if (tok_is(tok[0], "slabs")) {
         mm_store_stats_slabs(env->store, emit_line, out);
@@ -285,9 +378,15 @@ mm_cmd_stats(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *ou
     } else if (tok_is(tok[0], "sizes")) {
         mm_store_stats_sizes(env->store, emit_line, out);
         MM_OUT_LIT(out, "END\r\n");
-    } else if (tok_is(tok[0], "sizes_enable") || tok_is(tok[0], "sizes_disable")) {
-        /* Size histograms cannot be switched on in mmem; memcached's reply
-         * to these has no END line, and neither has this one. */
+    } else if (tok_is(tok[0], "sizes_enable")) {
+        /* memcached's replies to these two have no END line. */
+        if (mm_store_sizes_enable(env->store) == MM_STORE_SIZES_ENABLED) {
+            MM_OUT_LIT(out, "STAT sizes_status enabled\r\n");
+        } else {
+            MM_OUT_LIT(out, "STAT sizes_status error\r\nSTAT sizes_error cas_support_disabled\r\n");
+        }
+    } else if (tok_is(tok[0], "sizes_disable")) {
+        mm_store_sizes_disable(env->store);
         MM_OUT_LIT(out, "STAT sizes_status disabled\r\n");
     } else {
         MM_OUT_LIT(out, "ERROR\r\n");

@@ -57,9 +57,9 @@
     X(HOT_MAX_FACTOR, "hot_max_factor", false)                                                     \
     X(WARM_MAX_FACTOR, "warm_max_factor", false)                                                   \
     X(TEMPORARY_TTL, "temporary_ttl", false)                                                       \
-    X(WATCHER_LOGBUF_SIZE, "watcher_logbuf_size", false)                                           \
+    X(WATCHER_LOGBUF_SIZE, "watcher_logbuf_size", true)                                            \
     X(WORKER_LOGBUF_SIZE, "worker_logbuf_size", false)                                             \
-    X(TRACK_SIZES, "track_sizes", false)                                                           \
+    X(TRACK_SIZES, "track_sizes", true)                                                            \
     X(SLAB_REASSIGN, "slab_reassign", false)                                                       \
     X(NO_SLAB_REASSIGN, "no_slab_reassign", false)                                                 \
     X(SLAB_AUTOMOVE, "slab_automove", false)                                                       \
@@ -264,6 +264,8 @@ mm_settings_init(struct mm_settings *s)
     c->hot_max_factor = 0.2;
     c->warm_max_factor = 2.0;
     c->lru_maintainer = true;
+    c->lru_crawler = true;
+    c->slab_reassign = true;
     c->temporary_ttl = 61;
     c->watcher_logbuf_size = 256 * 1024;
     c->worker_logbuf_size = 64 * 1024;
@@ -590,6 +592,8 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
         s->maxconns_fast = false;
         c->slab_automove = 0;
         c->lru_maintainer = false;
+        c->lru_crawler = false;
+        c->slab_reassign = false;
         c->hash_algorithm = "jenkins";
         break;
     case XOPT_TAIL_REPAIR_TIME:
@@ -617,6 +621,7 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
         break;
     case XOPT_LRU_CRAWLER:
     case XOPT_NO_LRU_CRAWLER:
+        c->lru_crawler = id == XOPT_LRU_CRAWLER;
         break;
     case XOPT_LRU_CRAWLER_SLEEP:
         if (val == NULL) {
@@ -687,9 +692,11 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
          * keeps the documented meaning. */
         return xopt_u32(s, err, name, val, 1024, &c->worker_logbuf_size);
     case XOPT_TRACK_SIZES:
+        s->track_sizes = true;
         break;
     case XOPT_SLAB_REASSIGN:
     case XOPT_NO_SLAB_REASSIGN:
+        c->slab_reassign = id == XOPT_SLAB_REASSIGN;
         break;
     case XOPT_SLAB_AUTOMOVE:
         if (val == NULL) {
@@ -951,12 +958,14 @@ mm_settings_usage(FILE *out)
         "   - modern, no_modern:   today's defaults / 1.4's defaults\n"
         "   - ev_backend:          (mmem) event loop: epoll (default), libevent or poll\n"
         "   - shard_bits:          (mmem) split the table into 2^n shards, 0-8 (default: 0)\n"
+        "   - track_sizes:         keep the \"stats sizes\" histogram from the start\n"
+        "   - watcher_logbuf_size: kilobytes of log lines held per \"watch\" client (default: 256)\n"
         "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
         "   - tail_repair_time, hash_algorithm (jenkins, murmur3, xxh3)\n"
         "   - lru_crawler, no_lru_crawler, lru_crawler_sleep, lru_crawler_tocrawl\n"
         "   - lru_maintainer, no_lru_maintainer, hot_lru_pct, warm_lru_pct,\n"
         "     hot_max_factor, warm_max_factor, temporary_ttl\n"
-        "   - watcher_logbuf_size, worker_logbuf_size, track_sizes\n"
+        "   - worker_logbuf_size\n"
         "   - slab_reassign, no_slab_reassign, slab_automove, no_slab_automove,\n"
         "     slab_automove_ratio, slab_automove_window, slab_automove_freeratio, slab_sizes\n"
         "   - inline_ascii_resp, no_inline_ascii_resp, drop_privileges,\n"
@@ -1516,7 +1525,7 @@ mm_settings_emit(const struct mm_settings *s, mm_settings_emit_fn fn, void *arg)
     emit_fmt(&e, "watcher_logbuf_size", "%u", c->watcher_logbuf_size);
     emit_fmt(&e, "worker_logbuf_size", "%u", c->worker_logbuf_size);
     emit_fmt(&e, "read_buf_mem_limit", "%zu", s->read_buf_mem_limit);
-    emit_bool(&e, "track_sizes", false);
+    emit_bool(&e, "track_sizes", s->track_sizes);
     emit_bool(&e, "inline_ascii_response", false);
     emit_fmt(&e, "ext_item_size", "%u", c->ext_item_size);
     emit_fmt(&e, "ext_item_age", "%u", c->ext_item_age);

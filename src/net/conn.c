@@ -23,6 +23,7 @@
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/text.h"
+#include "mmem/watch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -100,6 +101,7 @@ struct mm_conn {
     };
     struct mm_conn_pending *pend; /* the request, while its value is read */
     struct mm_cmd_sasl *sasl;     /* -S: Cyrus state, made on demand */
+    struct conn_watch *watch;     /* "watch": a log stream (conn_watch_*) */
 };
 
 static time_t
@@ -160,6 +162,61 @@ mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s)
 static void conn_on_io(struct mm_ev_io *io, unsigned revents);
 static void conn_idle_sweep(struct mm_ev_timer *t);
 static void conn_publish(struct mm_conn *c);
+static bool conn_write(struct mm_conn *c);
+
+/* ---- watch: the connection as a log stream (include/mmem/watch.h) ------
+ * After "watch" the connection holds a watcher on the hub and a timer that
+ * moves the watcher's lines into the output every CONN_WATCH_MS. The ring
+ * in the hub bounds memory: lines wait there while the client is slow and
+ * are skipped (and counted) once it is full, because the pump stops filling
+ * the output past CONN_WATCH_OUT_MAX. */
+#define CONN_WATCH_MS 10
+#define CONN_WATCH_OUT_MAX (64 * 1024)
+
+struct conn_watch {
+    struct mm_watcher *watcher;
+    struct mm_ev_timer timer;
+};
+
+static void
+conn_watch_pump(struct mm_ev_timer *t)
+{
+    struct mm_conn *c = t->arg;
+    struct mm_watch *hub = c->set->cmd->env->watch;
+    char buf[4096];
+    size_t n;
+
+    while (mm_out_pending(&c->out) < CONN_WATCH_OUT_MAX &&
+           (n = mm_watch_read(hub, c->watch->watcher, buf, sizeof(buf))) > 0) {
+        mm_out_append(&c->out, buf, n);
+    }
+    /* conn_write may close c (a watcher that left), which stops this timer;
+     * nothing of c is touched after it. */
+    if (mm_out_pending(&c->out) > 0 && !c->write_blocked) {
+        (void)conn_write(c);
+    }
+}
+
+static void
+conn_watch_start(struct mm_conn *c)
+{
+    c->watch = mm_calloc(1, sizeof(*c->watch));
+    c->watch->watcher = c->set->cmd->watcher;
+    c->set->cmd->watcher = NULL;
+    mm_ev_timer_init(&c->watch->timer, conn_watch_pump, c);
+    mm_ev_timer_start(c->set->loop, &c->watch->timer, CONN_WATCH_MS, CONN_WATCH_MS);
+}
+
+static void
+conn_watch_stop(struct mm_conn *c)
+{
+    if (c->watch != NULL) {
+        mm_ev_timer_stop(c->set->loop, &c->watch->timer);
+        mm_watch_remove(c->set->cmd->env->watch, &c->watch->watcher);
+        mm_free(c->watch);
+        c->watch = NULL;
+    }
+}
 
 /* ---- output ---------------------------------------------------------- */
 
@@ -380,6 +437,7 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after,
         c->state = CONN_CLOSING;
         break;
     case MM_CMD_OK:
+    case MM_CMD_WATCH:
         break;
     }
     return 0;
@@ -593,12 +651,19 @@ conn_one_request(struct mm_conn *c)
         mm_iobuf_consume(&c->rbuf, used);
         return c->state != CONN_CLOSING;
     }
-    if (mm_cmd_exec(c->set->cmd, &req, &c->out) == MM_CMD_CLOSE) {
+    switch (mm_cmd_exec(c->set->cmd, &req, &c->out)) {
+    case MM_CMD_CLOSE:
         c->state = CONN_CLOSING;
+        break;
+    case MM_CMD_WATCH:
+        conn_watch_start(c);
+        break;
+    default:
+        break;
     }
     mm_iobuf_unhold(&c->rbuf);
     mm_iobuf_consume(&c->rbuf, used);
-    return c->state != CONN_CLOSING;
+    return c->state != CONN_CLOSING && c->watch == NULL;
 }
 
 /* Handle what is buffered, up to -R requests and while the output backlog
@@ -609,6 +674,12 @@ conn_process(struct mm_conn *c)
 {
     unsigned done = 0;
 
+    if (c->watch != NULL) {
+        /* A log stream ignores what its client sends (as memcached). */
+        mm_iobuf_consume(&c->rbuf, mm_iobuf_len(&c->rbuf));
+        return;
+    }
+    c->set->cmd->cfd = c->io.fd;
     c->busy = true;
     conn_publish(c);
     for (;;) {
@@ -805,6 +876,7 @@ mm_conn_close(struct mm_conn *c)
     }
     conn_pending_put(c);
     mm_cmd_sasl_free(&c->sasl);
+    conn_watch_stop(c);
     mm_out_fini(&c->out);
     mm_iobuf_fini(&c->rbuf);
     MM_STAT_ADD(set->cmd->stats, curr_connections, (uint64_t)-1);

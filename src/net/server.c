@@ -237,6 +237,12 @@ mm_server_set_store(struct mm_server *srv, struct mm_store *store)
     srv->env.store = store;
 }
 
+void
+mm_server_set_watch(struct mm_server *srv, struct mm_watch *watch)
+{
+    srv->env.watch = watch;
+}
+
 int
 mm_server_port(const struct mm_server *srv)
 {

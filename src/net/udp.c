@@ -19,6 +19,7 @@
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/text.h"
+#include "mmem/watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -534,6 +535,7 @@ text_store(struct mm_udp *u, struct mm_req *req, size_t used)
         u->pos = u->len;
         break;
     case MM_CMD_OK:
+    case MM_CMD_WATCH:
         u->pos += used;
         break;
     }
@@ -564,8 +566,16 @@ text_request(struct mm_udp *u)
         u->mpos = 0;
         return next_key(u);
     }
-    if (mm_cmd_exec(u->cmd, &req, &u->out) == MM_CMD_CLOSE) {
+    switch (mm_cmd_exec(u->cmd, &req, &u->out)) {
+    case MM_CMD_CLOSE:
         u->pos = u->len; /* quit: nothing after it is read */
+        break;
+    case MM_CMD_WATCH:
+        /* A datagram socket cannot carry a log stream: let it go. */
+        mm_watch_remove(u->cmd->env->watch, &u->cmd->watcher);
+        break;
+    default:
+        break;
     }
     start_reply(u, req.noreply, 0);
     return true;

@@ -67,6 +67,7 @@ mm_req_type_name(enum mm_req_type t)
         [MM_REQ_MD] = "md",
         [MM_REQ_MA] = "ma",
         [MM_REQ_ME] = "me",
+        [MM_REQ_WATCH] = "watch",
     };
 
     if ((unsigned)t >= MM_REQ__COUNT) {

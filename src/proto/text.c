@@ -499,6 +499,9 @@ dispatch(const struct line *l, struct mm_req *req)
         req->type = MM_REQ_QUIT;
     } else if (span_eq(cmd, "verbosity")) {
         parse_u32_arg(l, req, MM_REQ_VERBOSITY, MM_REQ_ERR_FORMAT);
+    } else if (span_eq(cmd, "watch")) {
+        req->type = MM_REQ_WATCH;
+        req->args = rest_from(l, 1);
     } else {
         struct mm_span last = l->tok[seen(l) - 1];
 

@@ -50,6 +50,12 @@ mm_item_flags(const struct mm_item *it)
     return it->client_flags;
 }
 
+unsigned
+mm_item_clsid(const struct mm_item *it)
+{
+    return it->cls;
+}
+
 uint64_t
 mm_item_cas(const struct mm_item *it)
 {

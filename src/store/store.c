@@ -14,10 +14,12 @@
 
 #include "mmem/store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mmem/alloc.h"
+#include "mmem/watch.h"
 #include "store/ht_int.h"
 #include "store/item_int.h"
 #include "store/lru_int.h"
@@ -49,6 +51,17 @@ struct mm_store {
     uint64_t total_items;     /* atomic */
     uint64_t too_large;       /* atomic */
     uint64_t no_memory;       /* atomic */
+    /* "stats sizes" (-o track_sizes, stats sizes_enable): a histogram of
+     * memcached's item sizes in 32-byte buckets, or NULL while off. The
+     * counters are relaxed atomics bumped where an item is linked or
+     * unlinked, under its stripe lock: no lock of their own. Items with a CAS
+     * below sizes_cas_min were linked before tracking began and are left out
+     * both ways. */
+    uint32_t *sizes;         /* atomic pointer */
+    uint32_t *sizes_buf;     /* sizes_lock: the array, kept for reuse */
+    size_t nsizes;           /* buckets: item_size_max / 32 + 1 */
+    uint64_t sizes_cas_min;  /* atomic */
+    pthread_mutex_t sizes_lock; /* enable/disable only */
 };
 
 static inline mm_reltime_t
@@ -139,6 +152,13 @@ mm_store_create(const struct mm_store_cfg *cfg)
     for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
         mm_lru_init(&st->lru[i]);
     }
+    pthread_mutex_init(&st->sizes_lock, NULL);
+    st->nsizes = st->cfg.item_size_max / 32 + 1;
+    if (st->cfg.track_sizes) {
+        /* At start-up every item counts, with or without CAS. */
+        st->sizes_buf = mm_calloc(st->nsizes, sizeof(*st->sizes_buf));
+        st->sizes = st->sizes_buf;
+    }
     return st;
 }
 
@@ -176,6 +196,8 @@ mm_store_destroy(struct mm_store **stp)
         mm_lru_fini(&st->lru[i]);
     }
     mm_free(st->lru);
+    mm_free(st->sizes_buf);
+    pthread_mutex_destroy(&st->sizes_lock);
     mm_ht_destroy(&st->ht);
     mm_slab_fini(&st->slab);
     mm_free(st);
@@ -249,10 +271,29 @@ next_cas(struct mm_store *st)
     return st->cfg.use_cas ? __atomic_add_fetch(&st->cas_seq, 1, __ATOMIC_RELAXED) : 0;
 }
 
+/* "stats sizes": one bucket per 32 bytes of memcached's size for the item
+ * (its 48-byte header, CAS, key + NUL, value + "\r\n"; ours lacks the 3
+ * bytes of NUL and "\r\n"), rounded up. Off, this is one relaxed load. */
+static void
+sizes_count(struct mm_store *st, const struct mm_item *it, uint32_t delta)
+{
+    uint32_t *hist = __atomic_load_n(&st->sizes, __ATOMIC_ACQUIRE);
+    size_t bucket;
+
+    if (hist == NULL || mm_item_cas(it) < __atomic_load_n(&st->sizes_cas_min, __ATOMIC_RELAXED)) {
+        return;
+    }
+    bucket = (mm_item_total(it) + 3 + 31) / 32;
+    if (bucket < st->nsizes) {
+        __atomic_fetch_add(&hist[bucket], delta, __ATOMIC_RELAXED);
+    }
+}
+
 /* Caller holds h's stripe. Drops the table's reference. */
 static void
 unlink_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h)
 {
+    sizes_count(st, it, (uint32_t)-1);
     mm_ht_remove_locked(st->ht, it, h);
     it->iflags &= (uint8_t)~MM_ITEM_F_LINKED;
     mm_lru_unlink(lru_item(st, it), it);
@@ -268,6 +309,7 @@ link_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h, mm_reltime_t n
     mm_ht_insert_locked(st->ht, it, h);
     mm_lru_link(lru_item(st, it), it, now);
     __atomic_fetch_add(&st->total_items, 1, __ATOMIC_RELAXED);
+    sizes_count(st, it, 1);
 }
 
 /* Caller holds h's stripe. A dead (expired/flushed) item found on the way
@@ -317,6 +359,27 @@ mm_store_maintain(struct mm_store *st, unsigned nbuckets)
 /* ------------------------------------------------------------------ */
 /* Allocation and eviction                                             */
 
+/* A victim the tail walker took off the table: it leaves the size
+ * histogram, and a live one is reported to "watch evictions". */
+static struct mm_item *
+evicted(struct mm_store *st, struct mm_item *victim, bool reclaimed, mm_reltime_t now)
+{
+    if (victim == NULL) {
+        return NULL;
+    }
+    sizes_count(st, victim, (uint32_t)-1);
+    if (!reclaimed && mm_watch_wants(st->cfg.watch, MM_WATCH_EVICTIONS)) {
+        mm_reltime_t exp = mm_item_load_exptime(victim);
+        mm_reltime_t atime = mm_item_atime(victim);
+
+        mm_watch_eviction(st->cfg.watch, mm_item_key(victim), victim->nkey,
+                          (victim->iflags & MM_ITEM_F_FETCHED) != 0,
+                          exp != 0 ? (int64_t)exp - (int64_t)now : -1,
+                          now > atime ? now - atime : 0, victim->cls, victim->vlen);
+    }
+    return victim;
+}
+
 static struct mm_item *
 evict_one(struct mm_store *st, unsigned cls, unsigned shard, mm_reltime_t now)
 {
@@ -333,7 +396,7 @@ evict_one(struct mm_store *st, unsigned cls, unsigned shard, mm_reltime_t now)
     w.arg = st;
     victim = mm_lru_evict(lru_of(st, shard, cls), st->ht, &w, &reclaimed);
     if (victim != NULL || st->nshards == 1) {
-        return victim;
+        return evicted(st, victim, reclaimed, now);
     }
     /* The own list had nothing to give: steal from the other shards,
      * starting at a rotating one so no shard is always first. */
@@ -345,7 +408,7 @@ evict_one(struct mm_store *st, unsigned cls, unsigned shard, mm_reltime_t now)
             victim = mm_lru_evict(lru_of(st, s, cls), st->ht, &w, &reclaimed);
         }
     }
-    return victim;
+    return evicted(st, victim, reclaimed, now);
 }
 
 /* Memory for an item of class cls (MM_ITEM_CLS_LARGE: total bytes exactly),
@@ -1152,9 +1215,68 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
 void
 mm_store_stats_sizes(struct mm_store *st, mm_store_emit_fn emit, void *arg)
 {
-    (void)st;
-    /* memcached only tracks sizes with -o track_sizes; mmem does not. */
-    emit(arg, "sizes_status", "disabled");
+    uint32_t *hist;
+    size_t i;
+
+    pthread_mutex_lock(&st->sizes_lock);
+    hist = __atomic_load_n(&st->sizes, __ATOMIC_ACQUIRE);
+    if (hist == NULL) {
+        emit(arg, "sizes_status", "disabled");
+    }
+    for (i = 0; hist != NULL && i < st->nsizes; i++) {
+        int32_t n = (int32_t)__atomic_load_n(&hist[i], __ATOMIC_RELAXED);
+        char name[24];
+        char value[16];
+
+        /* A count below zero can only be a removal racing a re-enable that
+         * zeroed the array; it is not worth a line. */
+        if (n > 0) {
+            snprintf(name, sizeof(name), "%zu", i * 32);
+            snprintf(value, sizeof(value), "%" PRId32, n);
+            emit(arg, name, value);
+        }
+    }
+    pthread_mutex_unlock(&st->sizes_lock);
+}
+
+bool
+mm_store_sizes_enabled(struct mm_store *st)
+{
+    return __atomic_load_n(&st->sizes, __ATOMIC_ACQUIRE) != NULL;
+}
+
+enum mm_store_sizes_rc
+mm_store_sizes_enable(struct mm_store *st)
+{
+    if (!st->cfg.use_cas) {
+        /* Without CAS, items linked before tracking began cannot be told
+         * from later ones, and their removal would drive counts negative. */
+        return MM_STORE_SIZES_NO_CAS;
+    }
+    pthread_mutex_lock(&st->sizes_lock);
+    if (st->sizes == NULL) {
+        if (st->sizes_buf == NULL) {
+            st->sizes_buf = mm_calloc(st->nsizes, sizeof(*st->sizes_buf));
+        } else {
+            memset(st->sizes_buf, 0, st->nsizes * sizeof(*st->sizes_buf));
+        }
+        /* Count only items that get their CAS from now on. */
+        __atomic_store_n(&st->sizes_cas_min, __atomic_load_n(&st->cas_seq, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&st->sizes, st->sizes_buf, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&st->sizes_lock);
+    return MM_STORE_SIZES_ENABLED;
+}
+
+void
+mm_store_sizes_disable(struct mm_store *st)
+{
+    /* The array is kept: a thread that loaded the pointer just before may
+     * still bump a counter in it. A later enable zeroes it. */
+    pthread_mutex_lock(&st->sizes_lock);
+    __atomic_store_n(&st->sizes, NULL, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&st->sizes_lock);
 }
 
 void

@@ -1,7 +1,9 @@
-/* Statistics over the wire: "stats", "stats settings", "stats items" and
- * "stats slabs" must list memcached's field names in memcached's order (the
- * names are compared with a live memcached), and the counters must move by
- * exactly what a scripted sequence of commands implies. */
+/* Statistics over the wire: "stats", "stats settings", "stats items",
+ * "stats slabs", "stats sizes" and "stats conns" must list memcached's field
+ * names in memcached's order (compared with a live memcached started with
+ * the same flags, values masked), "stats sizes" must match memcached byte
+ * for byte, and the counters must move by exactly what a scripted sequence
+ * of commands implies. */
 #include "config.h"
 
 #include <check.h>
@@ -174,7 +176,8 @@ names_teardown(void)
 
 /* Fetch "stats <sub>" from both servers after running prep on each. */
 static void
-compare_names(const char *sub, const char *prep, const char *prep_reply)
+compare_names_on(struct mm_tserver *ref, struct mm_tserver *tgt, const char *sub, const char *prep,
+                 const char *prep_reply)
 {
     struct mm_tclient rc;
     struct mm_tclient gc;
@@ -182,8 +185,8 @@ compare_names(const char *sub, const char *prep, const char *prep_reply)
     struct mm_tstats gs;
     char what[64];
 
-    ck_assert(mm_tclient_connect(&rc, ref_srv.host, ref_srv.port) == 0);
-    ck_assert(mm_tclient_connect(&gc, tgt_srv.host, tgt_srv.port) == 0);
+    ck_assert(mm_tclient_connect(&rc, ref->host, ref->port) == 0);
+    ck_assert(mm_tclient_connect(&gc, tgt->host, tgt->port) == 0);
     if (prep != NULL) {
         ck_assert(mm_tclient_cmd(&rc, prep, prep_reply));
         ck_assert(mm_tclient_cmd(&gc, prep, prep_reply));
@@ -197,6 +200,12 @@ compare_names(const char *sub, const char *prep, const char *prep_reply)
     mm_tstats_free(&gs);
     mm_tclient_close(&rc);
     mm_tclient_close(&gc);
+}
+
+static void
+compare_names(const char *sub, const char *prep, const char *prep_reply)
+{
+    compare_names_on(&ref_srv, &tgt_srv, sub, prep, prep_reply);
 }
 
 START_TEST(test_names_general)
@@ -287,6 +296,248 @@ START_TEST(test_settings_values_match)
     mm_tstats_free(&rs);
     mm_tclient_close(&c);
     mm_tclient_close(&rc);
+}
+END_TEST
+
+/* ---- the same flags on both servers ------------------------------------ */
+
+/* Flags that change which fields memcached lists (LRU maintainer, crawler,
+ * slab mover, temporary LRU, idle kicks, maxconns_fast, size tracking, CAS).
+ * Each set is given to both servers; after the same workload every group
+ * must list the same names in the same order. There is no exception: mmem
+ * lacks these features but lists their fields (zero) exactly when memcached
+ * would. */
+#define FLAGSET_MAX 12
+static const char *const flagsets[][FLAGSET_MAX] = {
+    {NULL},
+    {"-o", "track_sizes", NULL},
+    {"-o", "no_modern", NULL},
+    {"-o", "no_lru_maintainer", NULL},
+    {"-o", "temporary_ttl=30", NULL},
+    {"-o", "idle_timeout=60", NULL},
+    {"-o", "no_lru_crawler,no_slab_reassign,no_maxconns_fast", NULL},
+    {"-C", "-t", "2", "-m", "8", "-I", "2m", "-f", "1.5", "-n", "64", NULL},
+};
+#define NFLAGSETS ((int)(sizeof(flagsets) / sizeof(flagsets[0])))
+
+static struct mm_tserver fs_ref;
+static struct mm_tserver fs_tgt;
+
+static void
+flagset_start(int i)
+{
+    ck_assert_msg(mm_tserver_start(&fs_ref, MM_TSERVER_MEMCACHED, 0, flagsets[i]) == 0,
+                  "cannot start memcached with flag set %d", i);
+    ck_assert_msg(mm_tserver_start(&fs_tgt, MM_TSERVER_TARGET, 0, flagsets[i]) == 0,
+                  "cannot start target with flag set %d", i);
+}
+
+static void
+flagset_stop(void)
+{
+    ck_assert(mm_tserver_stop(&fs_tgt) == 0);
+    ck_assert(mm_tserver_stop(&fs_ref) == 0);
+}
+
+/* A small workload touching several classes, expiry, a miss and a delta. */
+static void
+workload(struct mm_tserver *srv)
+{
+    static const char reply[] = "STORED\r\nSTORED\r\nSTORED\r\nVALUE a 0 10\r\n0123456789\r\n"
+                                "END\r\n6\r\nNOT_FOUND\r\nTOUCHED\r\n";
+    char req[512];
+    char big[201];
+    struct mm_tclient c;
+
+    memset(big, 'x', 200);
+    big[200] = '\0';
+    snprintf(req, sizeof(req),
+             "set a 0 0 10\r\n0123456789\r\nset b 0 100 200\r\n%s\r\nset n 0 0 1\r\n5\r\n"
+             "get a zz\r\nincr n 1\r\ndelete zz\r\ntouch b 100\r\n",
+             big);
+    ck_assert(mm_tclient_connect(&c, srv->host, srv->port) == 0);
+    ck_assert(mm_tclient_cmd(&c, req, reply));
+    mm_tclient_close(&c);
+}
+
+/* "stats conns" lists one block per socket, in fd order, and the fds
+ * differ between the servers: compare the multiset of per-socket field
+ * lists ("addr,listen_addr,state,secs_since_last_cmd"). */
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t
+conn_shapes(const struct mm_tstats *st, char **shapes, size_t max)
+{
+    size_t n = 0;
+    size_t i;
+    long cur = -1;
+
+    for (i = 0; i < st->n; i++) {
+        char *end;
+        long fd = strtol(st->name[i], &end, 10);
+        size_t len;
+
+        ck_assert_msg(*end == ':', "odd conns field %s", st->name[i]);
+        if (fd != cur) {
+            ck_assert(n < max);
+            shapes[n++] = calloc(1, 256);
+            cur = fd;
+        }
+        len = strlen(shapes[n - 1]);
+        snprintf(shapes[n - 1] + len, 256 - len, "%s%s", len > 0 ? "," : "", end + 1);
+    }
+    qsort(shapes, n, sizeof(shapes[0]), cmp_str);
+    return n;
+}
+
+/* Fetch the sorted shapes of "stats conns" on c into shapes. */
+static size_t
+fetch_conn_shapes(struct mm_tclient *c, char **shapes, size_t max)
+{
+    struct mm_tstats st;
+    size_t n;
+
+    ck_assert(mm_tclient_stats(c, "conns", &st) == 0);
+    n = conn_shapes(&st, shapes, max);
+    mm_tstats_free(&st);
+    return n;
+}
+
+static void
+free_shapes(char **shapes, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(shapes[i]);
+    }
+}
+
+static void
+compare_conns(struct mm_tserver *ref, struct mm_tserver *tgt)
+{
+    struct mm_tclient rc;
+    struct mm_tclient gc;
+    char *ra[16];
+    char *ga[16];
+    size_t rn;
+    size_t gn;
+    size_t i;
+    int tries;
+
+    ck_assert(mm_tclient_connect(&rc, ref->host, ref->port) == 0);
+    ck_assert(mm_tclient_connect(&gc, tgt->host, tgt->port) == 0);
+    /* Both see earlier clients leave asynchronously: ask again (bounded)
+     * until each lists only its listener and this client. */
+    for (tries = 0;; tries++) {
+        rn = fetch_conn_shapes(&rc, ra, 16);
+        gn = fetch_conn_shapes(&gc, ga, 16);
+        if ((rn == 2 && gn == 2) || tries == 200) {
+            break;
+        }
+        free_shapes(ra, rn);
+        free_shapes(ga, gn);
+        mm_tserver_sleep_ms(10);
+    }
+    ck_assert_msg(rn == gn, "stats conns: memcached lists %zu sockets, target %zu", rn, gn);
+    for (i = 0; i < rn; i++) {
+        ck_assert_msg(strcmp(ra[i], ga[i]) == 0, "stats conns: memcached '%s', target '%s'", ra[i],
+                      ga[i]);
+    }
+    free_shapes(ra, rn);
+    free_shapes(ga, gn);
+    mm_tclient_close(&rc);
+    mm_tclient_close(&gc);
+}
+
+/* Send req to both servers and require the same bytes back, read up to and
+ * including the first occurrence of until. */
+static void
+same_bytes(struct mm_tserver *ref, struct mm_tserver *tgt, const char *req, const char *until)
+{
+    struct mm_tclient rc;
+    struct mm_tclient gc;
+    char *a;
+    char *b;
+    size_t alen;
+    size_t blen;
+
+    ck_assert(mm_tclient_connect(&rc, ref->host, ref->port) == 0);
+    ck_assert(mm_tclient_connect(&gc, tgt->host, tgt->port) == 0);
+    ck_assert(mm_tclient_sendstr(&rc, req) == 0);
+    ck_assert(mm_tclient_sendstr(&gc, req) == 0);
+    a = mm_tclient_read_until(&rc, until, &alen);
+    b = mm_tclient_read_until(&gc, until, &blen);
+    if (alen != blen || memcmp(a, b, alen) != 0) {
+        mm_tclient_print_diff("memcached", a, alen, "target", b, blen);
+        ck_abort_msg("'%.*s': replies differ", (int)strcspn(req, "\r"), req);
+    }
+    free(a);
+    free(b);
+    mm_tclient_close(&rc);
+    mm_tclient_close(&gc);
+}
+
+START_TEST(test_flagset_names)
+{
+    static const char *const groups[] = {NULL, "settings", "items", "slabs", "sizes"};
+    size_t g;
+
+    flagset_start(_i);
+    workload(&fs_ref);
+    workload(&fs_tgt);
+    for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        compare_names_on(&fs_ref, &fs_tgt, groups[g], NULL, NULL);
+    }
+    compare_conns(&fs_ref, &fs_tgt);
+    /* The size histogram (or "disabled") is deterministic: same bytes. */
+    same_bytes(&fs_ref, &fs_tgt, "stats sizes\r\n", "END\r\n");
+    flagset_stop();
+}
+END_TEST
+
+/* stats sizes_enable / sizes_disable at run time, with and without CAS:
+ * replies (no END line), the histogram of items stored afterwards, and the
+ * track_sizes setting, byte for byte. */
+START_TEST(test_sizes_switch)
+{
+    static const char *const cas_off[] = {"-C", NULL};
+    const char *const *args = _i == 0 ? NULL : cas_off;
+    static const char *const steps[][2] = {
+        {"stats sizes_enable\r\nmn\r\n", "MN\r\n"},
+        {"set c 0 0 30\r\n012345678901234567890123456789\r\nset d 0 0 1\r\nx\r\n"
+         "delete a\r\nmn\r\n",
+         "MN\r\n"},
+        {"stats sizes\r\n", "END\r\n"},
+        {"stats sizes_enable\r\nmn\r\n", "MN\r\n"},
+        {"stats sizes_disable\r\nmn\r\n", "MN\r\n"},
+        {"stats sizes\r\n", "END\r\n"},
+        {"stats sizes_disable\r\nmn\r\n", "MN\r\n"},
+    };
+    struct mm_tclient c;
+    struct mm_tstats st;
+    size_t i;
+
+    ck_assert(mm_tserver_start(&fs_ref, MM_TSERVER_MEMCACHED, 0, args) == 0);
+    ck_assert(mm_tserver_start(&fs_tgt, MM_TSERVER_TARGET, 0, args) == 0);
+    workload(&fs_ref);
+    workload(&fs_tgt);
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        same_bytes(&fs_ref, &fs_tgt, steps[i][0], steps[i][1]);
+        if (i == 0) {
+            /* track_sizes in "stats settings" follows the switch. */
+            ck_assert(mm_tclient_connect(&c, fs_tgt.host, fs_tgt.port) == 0);
+            ck_assert(mm_tclient_stats(&c, "settings", &st) == 0);
+            ck_assert_str_eq(mm_tstats_get(&st, "track_sizes"), _i == 0 ? "yes" : "no");
+            mm_tstats_free(&st);
+            mm_tclient_close(&c);
+        }
+    }
+    flagset_stop();
 }
 END_TEST
 
@@ -541,6 +792,12 @@ stats_suite(bool with_ref)
         tcase_add_test(tc, test_names_slabs);
         tcase_add_test(tc, test_stats_values_sane);
         tcase_add_test(tc, test_settings_values_match);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("flagsets");
+        tcase_set_timeout(tc, 30);
+        tcase_add_loop_test(tc, test_flagset_names, 0, NFLAGSETS);
+        tcase_add_loop_test(tc, test_sizes_switch, 0, 2);
         suite_add_tcase(s, tc);
     }
     tc = tcase_create("counters");

@@ -52,6 +52,11 @@ setup(void)
     settings.flush_enabled = true;
     settings.dump_enabled = true;
     settings.use_cas = true;
+    /* memcached's defaults for what decides which stats fields are listed. */
+    settings.maxconns_fast = true;
+    settings.compat.lru_maintainer = true;
+    settings.compat.lru_crawler = true;
+    settings.compat.slab_reassign = true;
     memset(&cfg, 0, sizeof(cfg));
     cfg.mem_limit = settings.maxbytes;
     cfg.item_size_max = 1024 * 1024;
