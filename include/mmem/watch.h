@@ -125,6 +125,11 @@ void mm_watch_item_store(struct mm_watch *w, const char *key, size_t nkey,
 void mm_watch_eviction(struct mm_watch *w, const char *key, size_t nkey, bool fetched, int64_t ttl,
                        uint32_t la, unsigned clsid, uint32_t vlen);
 
+/* memcached's key encoding for log and dump lines: letters, digits and
+ * "-._~" stay, other bytes become %XX. At most 255 bytes of src are taken;
+ * dst holds 3 * 255 bytes. Returns the encoded length. */
+size_t mm_watch_uri_encode(const char *src, size_t n, char *dst);
+
 /* The "stats" figures: log_worker_dropped, log_worker_written,
  * log_watcher_skipped, log_watcher_sent, log_watchers. */
 struct mm_watch_stats {

@@ -254,8 +254,8 @@ publish(struct mm_watch *w, unsigned kind, const char *body, size_t blen)
 /* memcached's uriencode: letters, digits and "-._~" stay, everything else
  * becomes %XX. At most 255 key bytes are taken (dst holds 3 * 256 bytes).
  * Returns the encoded length. */
-static size_t
-uri_encode(const char *src, size_t n, char *dst)
+size_t
+mm_watch_uri_encode(const char *src, size_t n, char *dst)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -312,7 +312,7 @@ mm_watch_item_get(struct mm_watch *w, const char *key, size_t nkey, enum mm_watc
     }
     emit_body(w, MM_WATCH_FETCHERS,
               "type=item_get key=%.*s status=%s clsid=%u cfd=%d size=%" PRIu32,
-              (int)uri_encode(key, nkey, enc), enc, words[status], clsid, cfd, vlen);
+              (int)mm_watch_uri_encode(key, nkey, enc), enc, words[status], clsid, cfd, vlen);
 }
 
 void
@@ -332,8 +332,8 @@ mm_watch_item_store(struct mm_watch *w, const char *key, size_t nkey,
     emit_body(w, MM_WATCH_MUTATIONS,
               "type=item_store key=%.*s status=%s cmd=%s ttl=%" PRIu32
               " clsid=%u cfd=%d size=%" PRIu32,
-              (int)uri_encode(key, nkey, enc), enc, st_words[status], cmd_words[cmd], ttl, clsid,
-              cfd, vlen);
+              (int)mm_watch_uri_encode(key, nkey, enc), enc, st_words[status], cmd_words[cmd], ttl,
+              clsid, cfd, vlen);
 }
 
 void
@@ -347,8 +347,8 @@ mm_watch_eviction(struct mm_watch *w, const char *key, size_t nkey, bool fetched
     }
     emit_body(w, MM_WATCH_EVICTIONS,
               "type=eviction key=%.*s fetch=%s ttl=%lld la=%" PRIu32 " clsid=%u size=%" PRIu32,
-              (int)uri_encode(key, nkey, enc), enc, fetched ? "yes" : "no", (long long)ttl, la,
-              clsid, vlen);
+              (int)mm_watch_uri_encode(key, nkey, enc), enc, fetched ? "yes" : "no", (long long)ttl,
+              la, clsid, vlen);
 }
 
 void
