@@ -40,6 +40,7 @@ store_cfg_from_settings(struct mm_store_cfg *cfg, const struct mm_settings *s,
     cfg->shard_bits = s->shard_bits;
     cfg->clock = clock;
     cfg->track_sizes = s->track_sizes;
+    cfg->crawler_off = !s->compat.lru_crawler;
 }
 
 /* memcached's start-up order (see daemon.h). Returns 0 or an exit status;

@@ -106,19 +106,32 @@ struct mm_cmd_ctx {
     /* Out, with MM_CMD_WATCH: the watcher attached to env->watch, now the
      * connection's to drain and to mm_watch_remove() when it closes. */
     struct mm_watcher *watcher;
+    /* Out, with MM_CMD_DUMP: the metadump in progress, now the
+     * connection's to run with mm_cmd_dump_step() and free. */
+    struct mm_cmd_dump *dump;
 };
 
 enum mm_cmd_rc {
     MM_CMD_OK = 0,
-    MM_CMD_CLOSE,        /* flush pending replies, then close */
-    MM_CMD_STORE_READ,   /* storage: read vlen bytes into *dst, 2 more,
+    MM_CMD_CLOSE,         /* flush pending replies, then close */
+    MM_CMD_STORE_READ,    /* storage: read vlen bytes into *dst, 2 more,
                                      then call mm_cmd_store_end */
     MM_CMD_STORE_SWALLOW, /* storage refused (reply already composed):
                                      discard vlen + 2 bytes of input */
-    MM_CMD_WATCH          /* "watch": "OK" is in out; from now on the
+    MM_CMD_WATCH,         /* "watch": "OK" is in out; from now on the
                              connection is a log stream of ctx->watcher
                              (mm_watch_read) and its input is ignored */
+    MM_CMD_DUMP           /* "lru_crawler metadump": ctx->dump streams
+                             the lines; see mm_cmd_dump_step */
 };
+
+/* "lru_crawler metadump": append the lines of a few hundred items (a
+ * bounded amount, a few tens of KB at most) to out. Call again once out has
+ * drained; parse no other request meanwhile. Returns true when the dump is
+ * complete ("END" appended); the caller then frees it. */
+struct mm_cmd_dump;
+bool mm_cmd_dump_step(struct mm_cmd_ctx *ctx, struct mm_cmd_dump *d, struct mm_out *out);
+void mm_cmd_dump_free(struct mm_cmd_dump **d);
 
 /* Execute a non-storage request (MM_REQ_ERROR included). */
 enum mm_cmd_rc mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out);

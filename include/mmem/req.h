@@ -53,6 +53,9 @@ enum mm_req_type {
     MM_REQ_MA,
     MM_REQ_ME,
     MM_REQ_WATCH, /* watch [kinds...]: args holds the rest of the line */
+    /* lru_crawler <sub> [arg]: num is an MM_REQ_CRAWLER_* sub-command, args
+     * its one argument token (empty for enable/disable). */
+    MM_REQ_LRU_CRAWLER,
     MM_REQ__COUNT
 };
 
@@ -67,6 +70,14 @@ enum mm_req_err {
     MM_REQ_ERR_USAGE_DELETE, /* "CLIENT_ERROR bad command line format.  Usage: ..." */
     MM_REQ_ERR__COUNT
 };
+
+/* lru_crawler sub-commands (req->num of MM_REQ_LRU_CRAWLER). */
+#define MM_REQ_CRAWLER_CRAWL 0
+#define MM_REQ_CRAWLER_METADUMP 1
+#define MM_REQ_CRAWLER_TOCRAWL 2
+#define MM_REQ_CRAWLER_SLEEP 3
+#define MM_REQ_CRAWLER_ENABLE 4
+#define MM_REQ_CRAWLER_DISABLE 5
 
 /* Shutdown modes (req->num of MM_REQ_SHUTDOWN). */
 #define MM_REQ_SHUTDOWN_NOW 0

@@ -70,6 +70,7 @@ struct mm_store_cfg {
     const struct mm_clock *clock; /* required */
     bool track_sizes;             /* -o track_sizes: "stats sizes" from the start */
     struct mm_watch *watch;       /* "watch evictions" hub; NULL: none */
+    bool crawler_off;             /* -o no_lru_crawler: "lru_crawler" starts disabled */
 };
 
 /* Zeroed fields of a cfg mean: factor 1.25, chunk_min 48, item_size_max 1 MB,
@@ -162,6 +163,38 @@ void mm_store_set_limit(struct mm_store *st, size_t mem_limit);
  * or a maintenance thread at any time; operations also do small steps
  * themselves, so calling it is optional. */
 bool mm_store_maintain(struct mm_store *st, unsigned nbuckets);
+
+/* Walk every live item (not expired, not flushed) in small steps, for
+ * "lru_crawler metadump". Zero a cursor to start; each call visits hash
+ * units until at least max items were reported or a fixed number of units
+ * was looked at, and returns false once the walk is complete. An item
+ * present for the whole walk is reported exactly once, growth of the table
+ * included; items added or removed meanwhile may or may not be. fn runs with
+ * a stripe lock held: it must copy what it needs (the key pointer is only
+ * valid during the call) and must not call into the store. */
+struct mm_store_cursor {
+    unsigned shard;
+    uint32_t pos;
+};
+struct mm_store_walk_item {
+    const char *key;
+    uint8_t nkey;
+    bool fetched;
+    unsigned cls;         /* slab class id, 0 for large items */
+    mm_reltime_t exptime; /* 0 = never */
+    mm_reltime_t atime;   /* last access */
+    uint64_t cas;
+    uint32_t size; /* bytes the item occupies in mmem */
+};
+typedef void (*mm_store_walk_fn)(void *arg, const struct mm_store_walk_item *wi);
+bool mm_store_walk(struct mm_store *st, struct mm_store_cursor *cur, mm_store_walk_fn fn, void *arg,
+                   unsigned max);
+
+/* "lru_crawler enable|disable": mmem has no crawler thread, but it keeps the
+ * switch so metadump is refused while "disabled" as memcached does. set
+ * returns the previous state; the store starts enabled. */
+bool mm_store_crawler_set(struct mm_store *st, bool enabled);
+bool mm_store_crawler_enabled(struct mm_store *st);
 
 void mm_store_ref(struct mm_store *st, struct mm_item *it);
 void mm_store_unref(struct mm_store *st, struct mm_item *it);

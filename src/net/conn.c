@@ -102,6 +102,7 @@ struct mm_conn {
     struct mm_conn_pending *pend; /* the request, while its value is read */
     struct mm_cmd_sasl *sasl;     /* -S: Cyrus state, made on demand */
     struct conn_watch *watch;     /* "watch": a log stream (conn_watch_*) */
+    struct mm_cmd_dump *dump;     /* "lru_crawler metadump" in progress */
 };
 
 static time_t
@@ -273,6 +274,27 @@ conn_send(struct mm_conn *c)
 
 static void conn_process(struct mm_conn *c);
 
+/* ---- metadump: the dump goes out a step at a time ----------------------
+ * While a dump runs the connection parses nothing and counts as paused, so
+ * conn_write calls conn_process again whenever the output has drained; each
+ * pass adds steps only up to CONN_DUMP_OUT_MAX of pending output, which
+ * bounds the memory a dump holds however large the cache. Requests that
+ * followed the metadump line are parsed once it is done. */
+#define CONN_DUMP_OUT_MAX (64 * 1024)
+
+/* Returns true once the dump is complete (and freed). */
+static bool
+conn_dump_pump(struct mm_conn *c)
+{
+    while (mm_out_pending(&c->out) < CONN_DUMP_OUT_MAX) {
+        if (mm_cmd_dump_step(c->set->cmd, c->dump, &c->out)) {
+            mm_cmd_dump_free(&c->dump);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Too much output waiting for this client: stop reading its requests. With
  * resume, the lower (half) marks at which reading starts again. */
 static bool
@@ -438,6 +460,7 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after,
         break;
     case MM_CMD_OK:
     case MM_CMD_WATCH:
+    case MM_CMD_DUMP:
         break;
     }
     return 0;
@@ -658,6 +681,10 @@ conn_one_request(struct mm_conn *c)
     case MM_CMD_WATCH:
         conn_watch_start(c);
         break;
+    case MM_CMD_DUMP:
+        c->dump = c->set->cmd->dump;
+        c->set->cmd->dump = NULL;
+        break;
     default:
         break;
     }
@@ -683,6 +710,10 @@ conn_process(struct mm_conn *c)
     c->busy = true;
     conn_publish(c);
     for (;;) {
+        if (c->dump != NULL && !conn_dump_pump(c)) {
+            c->paused = true;
+            break;
+        }
         if (c->state == CONN_NREAD) {
             conn_fill_value(c);
         } else if (c->state == CONN_SWALLOW) {
@@ -877,6 +908,7 @@ mm_conn_close(struct mm_conn *c)
     conn_pending_put(c);
     mm_cmd_sasl_free(&c->sasl);
     conn_watch_stop(c);
+    mm_cmd_dump_free(&c->dump);
     mm_out_fini(&c->out);
     mm_iobuf_fini(&c->rbuf);
     MM_STAT_ADD(set->cmd->stats, curr_connections, (uint64_t)-1);

@@ -536,6 +536,7 @@ text_store(struct mm_udp *u, struct mm_req *req, size_t used)
         break;
     case MM_CMD_OK:
     case MM_CMD_WATCH:
+    case MM_CMD_DUMP:
         u->pos += used;
         break;
     }
@@ -573,6 +574,10 @@ text_request(struct mm_udp *u)
     case MM_CMD_WATCH:
         /* A datagram socket cannot carry a log stream: let it go. */
         mm_watch_remove(u->cmd->env->watch, &u->cmd->watcher);
+        break;
+    case MM_CMD_DUMP:
+        /* Nor a dump: it is dropped, and the reply stays empty. */
+        mm_cmd_dump_free(&u->cmd->dump);
         break;
     default:
         break;

@@ -68,6 +68,7 @@ mm_req_type_name(enum mm_req_type t)
         [MM_REQ_MA] = "ma",
         [MM_REQ_ME] = "me",
         [MM_REQ_WATCH] = "watch",
+        [MM_REQ_LRU_CRAWLER] = "lru_crawler",
     };
 
     if ((unsigned)t >= MM_REQ__COUNT) {

@@ -350,6 +350,32 @@ parse_flush_all(const struct line *l, struct mm_req *req)
     req->num = delay;
 }
 
+/* "lru_crawler enable|disable" or "lru_crawler <sub> <arg>": memcached
+ * answers ERROR to any other shape (no noreply either). The argument is
+ * checked by cmd/, which knows the slab classes. */
+static void
+parse_lru_crawler(const struct line *l, struct mm_req *req)
+{
+    static const char *const subs[] = {
+        [MM_REQ_CRAWLER_CRAWL] = "crawl",     [MM_REQ_CRAWLER_METADUMP] = "metadump",
+        [MM_REQ_CRAWLER_TOCRAWL] = "tocrawl", [MM_REQ_CRAWLER_SLEEP] = "sleep",
+        [MM_REQ_CRAWLER_ENABLE] = "enable",   [MM_REQ_CRAWLER_DISABLE] = "disable",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        bool no_arg = i == MM_REQ_CRAWLER_ENABLE || i == MM_REQ_CRAWLER_DISABLE;
+
+        if (l->ntok == (no_arg ? 2u : 3u) && span_eq(l->tok[1], subs[i])) {
+            req->type = MM_REQ_LRU_CRAWLER;
+            req->num = (int64_t)i;
+            req->args = rest_from(l, 2);
+            return;
+        }
+    }
+    set_error(req, MM_REQ_ERR_UNKNOWN, false);
+}
+
 /* "verbosity <level> [noreply]" and "cache_memlimit <MB> [noreply]": one
  * 32-bit argument. They differ only in the error memcached gives for a bad
  * number: verbosity a format error, cache_memlimit a plain "ERROR" (noreply
@@ -502,6 +528,8 @@ dispatch(const struct line *l, struct mm_req *req)
     } else if (span_eq(cmd, "watch")) {
         req->type = MM_REQ_WATCH;
         req->args = rest_from(l, 1);
+    } else if (span_eq(cmd, "lru_crawler")) {
+        parse_lru_crawler(l, req);
     } else {
         struct mm_span last = l->tok[seen(l) - 1];
 

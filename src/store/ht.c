@@ -350,6 +350,62 @@ mm_ht_count(const struct mm_ht *ht)
     return n;
 }
 
+static uint32_t
+rev32(uint32_t v)
+{
+    v = ((v >> 1) & 0x55555555u) | ((v & 0x55555555u) << 1);
+    v = ((v >> 2) & 0x33333333u) | ((v & 0x33333333u) << 2);
+    v = ((v >> 4) & 0x0f0f0f0fu) | ((v & 0x0f0f0f0fu) << 4);
+    v = ((v >> 8) & 0x00ff00ffu) | ((v & 0x00ff00ffu) << 8);
+    return (v >> 16) | (v << 16);
+}
+
+static void
+walk_chain(struct mm_item *it, mm_ht_walk_fn fn, void *arg)
+{
+    for (; it != NULL; it = it->h_next) {
+        fn(arg, it);
+    }
+}
+
+bool
+mm_ht_walk_unit(struct mm_ht *ht, unsigned shard, uint32_t *pos, mm_ht_walk_fn fn, void *arg)
+{
+    struct ht_shard *s = &ht->shards[shard];
+    uint32_t v = *pos;
+    /* Levels never drop below stripe_bits, so the unit's stripe is known
+     * before the level is read; power, expanding and this unit's part of
+     * the growth cursor only change with this stripe held. */
+    pthread_mutex_t *lock = &s->stripes[v & ht->stripe_mask];
+    unsigned power;
+    unsigned level;
+    uint32_t u;
+
+    pthread_mutex_lock(lock);
+    power = __atomic_load_n(&s->power, __ATOMIC_RELAXED);
+    level = power;
+    if (__atomic_load_n(&s->expanding, __ATOMIC_RELAXED)) {
+        level = power - 1;
+        u = v & (uint32_t)mask(level);
+        if (u >= __atomic_load_n(&s->cursor, __ATOMIC_ACQUIRE)) {
+            walk_chain(s->old[u], fn, arg);
+        } else {
+            walk_chain(s->buckets[u], fn, arg);
+            walk_chain(s->buckets[u + ((uint64_t)1 << level)], fn, arg);
+        }
+    } else {
+        u = v & (uint32_t)mask(level);
+        walk_chain(s->buckets[u], fn, arg);
+    }
+    pthread_mutex_unlock(lock);
+
+    /* Next unit: increment the reversed low `level` bits. */
+    v |= ~(uint32_t)mask(level);
+    v = rev32(rev32(v) + 1);
+    *pos = v;
+    return v == 0;
+}
+
 void
 mm_ht_stats(struct mm_ht *ht, struct mm_ht_stats *out)
 {

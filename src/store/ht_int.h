@@ -71,6 +71,18 @@ void mm_ht_set_expand(struct mm_ht *ht, bool enabled);
 
 uint64_t mm_ht_count(const struct mm_ht *ht);
 
+/* Walk one unit of a shard: every item whose hash has the low bits the
+ * cursor *pos names, at the finest level the shard can give consistently
+ * under one stripe lock (its bucket, or its old bucket while growing). fn
+ * runs for each item with that stripe held. *pos is a bit-reversed counter
+ * (the scheme of Redis' SCAN): because growth only splits buckets by one
+ * more high bit, units visited before a growth cover exactly the units that
+ * come before *pos after it, so an item present throughout is seen once.
+ * Start with *pos = 0; returns true when the shard is done (*pos is back at
+ * 0). */
+typedef void (*mm_ht_walk_fn)(void *arg, const struct mm_item *it);
+bool mm_ht_walk_unit(struct mm_ht *ht, unsigned shard, uint32_t *pos, mm_ht_walk_fn fn, void *arg);
+
 struct mm_ht_stats {
     unsigned power; /* log2 of total buckets (max shard power + shard bits) */
     uint64_t bytes; /* bucket array bytes (new arrays during growth) */

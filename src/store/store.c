@@ -57,11 +57,12 @@ struct mm_store {
      * unlinked, under its stripe lock: no lock of their own. Items with a CAS
      * below sizes_cas_min were linked before tracking began and are left out
      * both ways. */
-    uint32_t *sizes;         /* atomic pointer */
-    uint32_t *sizes_buf;     /* sizes_lock: the array, kept for reuse */
-    size_t nsizes;           /* buckets: item_size_max / 32 + 1 */
-    uint64_t sizes_cas_min;  /* atomic */
+    uint32_t *sizes;            /* atomic pointer */
+    uint32_t *sizes_buf;        /* sizes_lock: the array, kept for reuse */
+    size_t nsizes;              /* buckets: item_size_max / 32 + 1 */
+    uint64_t sizes_cas_min;     /* atomic */
     pthread_mutex_t sizes_lock; /* enable/disable only */
+    bool crawler_off;           /* atomic: "lru_crawler disable" */
 };
 
 static inline mm_reltime_t
@@ -153,6 +154,7 @@ mm_store_create(const struct mm_store_cfg *cfg)
         mm_lru_init(&st->lru[i]);
     }
     pthread_mutex_init(&st->sizes_lock, NULL);
+    st->crawler_off = st->cfg.crawler_off;
     st->nsizes = st->cfg.item_size_max / 32 + 1;
     if (st->cfg.track_sizes) {
         /* At start-up every item counts, with or without CAS. */
@@ -354,6 +356,75 @@ mm_store_maintain(struct mm_store *st, unsigned nbuckets)
         }
     }
     return more;
+}
+
+/* ------------------------------------------------------------------ */
+/* Walk ("lru_crawler metadump")                                       */
+
+/* Units looked at per mm_store_walk() call at most, so a sparse table does
+ * not hold one call for long. */
+#define WALK_UNITS 1024u
+
+struct walk_state {
+    struct mm_store *st;
+    mm_reltime_t now;
+    mm_store_walk_fn fn;
+    void *arg;
+    unsigned seen;
+};
+
+static void
+walk_one(void *arg, const struct mm_item *it)
+{
+    struct walk_state *w = arg;
+    struct mm_store_walk_item wi;
+
+    if (item_state(w->st, it, w->now) != MM_STORE_GET_HIT) {
+        return;
+    }
+    wi.key = mm_item_key(it);
+    wi.nkey = it->nkey;
+    wi.fetched = (it->iflags & MM_ITEM_F_FETCHED) != 0;
+    wi.cls = it->cls;
+    wi.exptime = mm_item_load_exptime(it);
+    wi.atime = mm_item_load_atime(it);
+    wi.cas = mm_item_cas(it);
+    wi.size = (uint32_t)mm_item_total(it);
+    w->fn(w->arg, &wi);
+    w->seen++;
+}
+
+bool
+mm_store_walk(struct mm_store *st, struct mm_store_cursor *cur, mm_store_walk_fn fn, void *arg,
+              unsigned max)
+{
+    struct walk_state w;
+    unsigned units = 0;
+
+    w.st = st;
+    w.now = now_of(st);
+    w.fn = fn;
+    w.arg = arg;
+    w.seen = 0;
+    while (cur->shard < st->nshards && w.seen < max && units < WALK_UNITS) {
+        if (mm_ht_walk_unit(st->ht, cur->shard, &cur->pos, walk_one, &w)) {
+            cur->shard++;
+        }
+        units++;
+    }
+    return cur->shard < st->nshards;
+}
+
+bool
+mm_store_crawler_set(struct mm_store *st, bool enabled)
+{
+    return !__atomic_exchange_n(&st->crawler_off, !enabled, __ATOMIC_RELAXED);
+}
+
+bool
+mm_store_crawler_enabled(struct mm_store *st)
+{
+    return !__atomic_load_n(&st->crawler_off, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------------ */
