@@ -369,7 +369,7 @@ parse_lru_crawler(const struct line *l, struct mm_req *req)
         if (l->ntok == (no_arg ? 2u : 3u) && span_eq(l->tok[1], subs[i])) {
             req->type = MM_REQ_LRU_CRAWLER;
             req->num = (int64_t)i;
-            req->args = rest_from(l, 2);
+            req->args = no_arg ? rest_from(l, 2) : l->tok[2];
             return;
         }
     }

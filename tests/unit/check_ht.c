@@ -354,6 +354,142 @@ START_TEST(test_stripes_and_trylock)
 }
 END_TEST
 
+/* Walk counters, indexed by the client flags the test gave each item. */
+struct walk_count {
+    unsigned *seen;
+    unsigned n;
+};
+
+static void
+walk_count_fn(void *arg, const struct mm_item *it)
+{
+    struct walk_count *w = arg;
+
+    ck_assert_uint_lt(it->client_flags, w->n);
+    w->seen[it->client_flags]++;
+}
+
+static struct mm_item *
+mk_idx(uint64_t h, unsigned idx)
+{
+    char key[32];
+    size_t nkey = (size_t)snprintf(key, sizeof(key), "%llx", (unsigned long long)h);
+    struct mm_item *it = malloc(mm_item_ntotal(nkey, 0, false));
+
+    mm_item_init(it, key, (uint8_t)nkey, 1, 0, false, idx, 0, 0, 0);
+    return it;
+}
+
+/* A walk sees every item present throughout exactly once while the table
+ * grows under it (several doublings, stepped one bucket at a time between
+ * units), and items added meanwhile at most once. _i picks the shard bits. */
+START_TEST(test_walk_during_growth)
+{
+    unsigned shard_bits = (unsigned)_i;
+    struct mm_ht *ht = mm_ht_create(shard_bits, 2, 1, hex_hash);
+    enum { N0 = 64, NMAX = 4000 };
+    struct mm_item **its = calloc(NMAX, sizeof(*its));
+    struct walk_count w;
+    unsigned n = 0;
+    unsigned s;
+    unsigned units = 0;
+    unsigned growths = 0;
+    unsigned i;
+    uint64_t rnd = 88172645463325252ull;
+
+    w.seen = calloc(NMAX, sizeof(*w.seen));
+    w.n = NMAX;
+    for (; n < N0; n++) {
+        rnd ^= rnd << 13;
+        rnd ^= rnd >> 7;
+        rnd ^= rnd << 17;
+        its[n] = mk_idx(shard_bits == 0 ? rnd & 0xffffffffffffull : rnd, n);
+        put(ht, its[n]);
+    }
+    for (s = 0; s < (1u << shard_bits); s++) {
+        uint32_t pos = 0;
+        bool done = false;
+
+        while (!done && units < 1000000) {
+            unsigned k;
+
+            done = mm_ht_walk_unit(ht, s, &pos, walk_count_fn, &w);
+            units++;
+            /* Keep the table growing: add items and move one bucket. */
+            for (k = 0; k < 8 && n < NMAX; k++, n++) {
+                rnd ^= rnd << 13;
+                rnd ^= rnd >> 7;
+                rnd ^= rnd << 17;
+                its[n] = mk_idx(shard_bits == 0 ? rnd & 0xffffffffffffull : rnd, n);
+                put(ht, its[n]);
+            }
+            for (k = 0; k < (1u << shard_bits); k++) {
+                bool was;
+                bool now;
+                unsigned p;
+                uint64_t c;
+
+                mm_ht_shard_state(ht, k, &p, &was, &c);
+                mm_ht_grow_step(ht, k, 2);
+                mm_ht_shard_state(ht, k, &p, &now, &c);
+                growths += !was && now;
+            }
+        }
+        ck_assert(done);
+    }
+    ck_assert_uint_ge(growths, 2);
+    for (i = 0; i < N0; i++) {
+        ck_assert_uint_eq(w.seen[i], 1);
+    }
+    for (; i < n; i++) {
+        ck_assert_uint_le(w.seen[i], 1);
+    }
+    for (i = 0; i < n; i++) {
+        ck_assert_ptr_nonnull(its[i]);
+        free(its[i]);
+    }
+    mm_ht_destroy(&ht);
+    free(its);
+    free(w.seen);
+}
+END_TEST
+
+/* Without growth, a walk over a quiet table lists every item once. */
+START_TEST(test_walk_quiet)
+{
+    struct mm_ht *ht = mm_ht_create(1, 4, 2, hex_hash);
+    enum { N = 500 };
+    struct mm_item *its[N];
+    unsigned seen[N];
+    struct walk_count w = {seen, N};
+    unsigned i;
+    unsigned s;
+
+    memset(seen, 0, sizeof(seen));
+    mm_ht_set_expand(ht, false);
+    for (i = 0; i < N; i++) {
+        its[i] = mk_idx(((uint64_t)(i & 1) << 63) | ((uint64_t)i * 2654435761u), i);
+        put(ht, its[i]);
+    }
+    for (s = 0; s < 2; s++) {
+        uint32_t pos = 0;
+        unsigned units = 0;
+
+        while (!mm_ht_walk_unit(ht, s, &pos, walk_count_fn, &w)) {
+            units++;
+            ck_assert_uint_lt(units, 1000);
+        }
+        /* One unit per bucket: 2^4 buckets per shard. */
+        ck_assert_uint_eq(units + 1, 16);
+    }
+    for (i = 0; i < N; i++) {
+        ck_assert_uint_eq(seen[i], 1);
+        free(its[i]);
+    }
+    mm_ht_destroy(&ht);
+}
+END_TEST
+
 static Suite *
 ht_suite(void)
 {
@@ -369,6 +505,8 @@ ht_suite(void)
     tcase_add_test(tc, test_growth_with_changes_midway);
     tcase_add_test(tc, test_no_expand);
     tcase_add_test(tc, test_stripes_and_trylock);
+    tcase_add_loop_test(tc, test_walk_during_growth, 0, 3);
+    tcase_add_test(tc, test_walk_quiet);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -165,6 +165,16 @@ static const struct pcase cases[] = {
     {L("shutdown\r\n"), MM_TEXT_OK, MM_REQ_SHUTDOWN, 0, false},
     {L("shutdown graceful\r\n"), MM_TEXT_OK, MM_REQ_SHUTDOWN, 0, false},
     {L("shutdown x\r\n"), MM_TEXT_OK, MM_REQ_SHUTDOWN, 0, false},
+    /* lru_crawler: fixed shapes, no noreply (memcached answers ERROR) */
+    {L("lru_crawler\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
+    {L("lru_crawler metadump\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
+    {L("lru_crawler metadump all x\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
+    {L("lru_crawler crawl all noreply\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
+    {L("lru_crawler mgdump all\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
+    {L("lru_crawler enable x\r\n"), MM_TEXT_OK, MM_REQ_ERROR, MM_REQ_ERR_UNKNOWN, false},
+    {L("lru_crawler metadump 1,2\r\n"), MM_TEXT_OK, MM_REQ_LRU_CRAWLER, 0, false},
+    {L("lru_crawler sleep x\r\n"), MM_TEXT_OK, MM_REQ_LRU_CRAWLER, 0, false},
+    {L("lru_crawler disable\r\n"), MM_TEXT_OK, MM_REQ_LRU_CRAWLER, 0, false},
     /* HTTP clients are dropped, but only from the fall-through */
     {L("GET / HTTP/1.1\r\n"), MM_TEXT_CLOSE, MM_REQ_NONE, 0, false},
     {L("foo HTTP/1.0\r\n"), MM_TEXT_CLOSE, MM_REQ_NONE, 0, false},
@@ -511,6 +521,16 @@ START_TEST(test_misc_fields)
     ck_assert_int_eq(parse(L("stats  detail dump \r\n"), &req, &used), MM_TEXT_OK);
     ck_assert(span_is(req.args, "detail dump "));
     ck_assert_int_eq(parse(L("stats\r\n"), &req, &used), MM_TEXT_OK);
+    ck_assert_uint_eq(req.args.len, 0);
+    ck_assert_int_eq(parse(L("lru_crawler  metadump  1,2 \r\n"), &req, &used), MM_TEXT_OK);
+    ck_assert_int_eq(req.type, MM_REQ_LRU_CRAWLER);
+    ck_assert_int_eq(req.num, MM_REQ_CRAWLER_METADUMP);
+    ck_assert(span_is(req.args, "1,2"));
+    ck_assert_int_eq(parse(L("lru_crawler tocrawl 5\r\n"), &req, &used), MM_TEXT_OK);
+    ck_assert_int_eq(req.num, MM_REQ_CRAWLER_TOCRAWL);
+    ck_assert(span_is(req.args, "5"));
+    ck_assert_int_eq(parse(L("lru_crawler enable\r\n"), &req, &used), MM_TEXT_OK);
+    ck_assert_int_eq(req.num, MM_REQ_CRAWLER_ENABLE);
     ck_assert_uint_eq(req.args.len, 0);
     ck_assert_int_eq(parse(L("delete k 0 noreply\r\n"), &req, &used), MM_TEXT_OK);
     ck_assert(span_is(req.key, "k"));

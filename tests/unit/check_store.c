@@ -641,6 +641,92 @@ START_TEST(test_flush_now)
 }
 END_TEST
 
+/* mm_store_walk reports live items only, in steps of about max items. */
+struct walk_seen {
+    char keys[8][8];
+    bool fetched[8];
+    uint32_t exptime[8];
+    unsigned n;
+};
+
+static void
+walk_collect(void *arg, const struct mm_store_walk_item *wi)
+{
+    struct walk_seen *w = arg;
+
+    ck_assert_uint_lt(w->n, 8);
+    ck_assert_uint_lt(wi->nkey, 8);
+    memcpy(w->keys[w->n], wi->key, wi->nkey);
+    w->keys[w->n][wi->nkey] = '\0';
+    w->fetched[w->n] = wi->fetched;
+    w->exptime[w->n] = wi->exptime;
+    ck_assert_uint_gt(wi->cas, 0);
+    ck_assert_uint_gt(wi->size, wi->nkey);
+    ck_assert_uint_gt(wi->cls, 0);
+    w->n++;
+}
+
+static void
+walk_all(struct walk_seen *w)
+{
+    struct mm_store_cursor cur = {0, 0};
+    unsigned calls = 0;
+
+    memset(w, 0, sizeof(*w));
+    while (mm_store_walk(st, &cur, walk_collect, w, 1)) {
+        calls++;
+        ck_assert_uint_lt(calls, 100000);
+    }
+}
+
+START_TEST(test_walk_live_only)
+{
+    struct walk_seen w;
+    unsigned i;
+    bool saw_a = false;
+    bool saw_c = false;
+
+    ck_assert_int_eq(set("a", "1"), MM_STORE_OK);
+    ck_assert_int_eq(store_full("b", "2", 1, 0, 1005, MM_STORE_SET, 0, NULL), MM_STORE_OK);
+    ck_assert_int_eq(store_full("c", "3", 1, 0, 2000, MM_STORE_SET, 0, NULL), MM_STORE_OK);
+    ck_assert_str_eq(get_val("a"), "1");
+    mm_clock_init_at(&clk, 1700000000, 1006);
+    walk_all(&w);
+    ck_assert_uint_eq(w.n, 2);
+    for (i = 0; i < w.n; i++) {
+        if (strcmp(w.keys[i], "a") == 0) {
+            saw_a = true;
+            ck_assert(w.fetched[i]);
+            ck_assert_uint_eq(w.exptime[i], 0);
+        } else {
+            ck_assert_str_eq(w.keys[i], "c");
+            saw_c = true;
+            ck_assert(!w.fetched[i]);
+            ck_assert_uint_eq(w.exptime[i], 2000);
+        }
+    }
+    ck_assert(saw_a && saw_c);
+    mm_store_flush(st, 1006);
+    mm_clock_init_at(&clk, 1700000000, 1007);
+    walk_all(&w);
+    ck_assert_uint_eq(w.n, 0);
+    ck_assert_int_eq(set("d", "4"), MM_STORE_OK);
+    walk_all(&w);
+    ck_assert_uint_eq(w.n, 1);
+    ck_assert_str_eq(w.keys[0], "d");
+}
+END_TEST
+
+START_TEST(test_crawler_switch)
+{
+    ck_assert(mm_store_crawler_enabled(st));
+    ck_assert(mm_store_crawler_set(st, false));
+    ck_assert(!mm_store_crawler_enabled(st));
+    ck_assert(!mm_store_crawler_set(st, true));
+    ck_assert(mm_store_crawler_enabled(st));
+}
+END_TEST
+
 START_TEST(test_flush_delayed)
 {
     /* flush_all 10 at t=1000: items last stored at or before 1009 vanish
@@ -1128,6 +1214,8 @@ store_suite(void)
     tcase_add_test(tc, test_delta_cas_and_refs);
     tcase_add_test(tc, test_touch_and_expiry);
     tcase_add_test(tc, test_flush_now);
+    tcase_add_test(tc, test_walk_live_only);
+    tcase_add_test(tc, test_crawler_switch);
     tcase_add_test(tc, test_flush_delayed);
     tcase_add_test(tc, test_flush_no_cas);
     tcase_add_test(tc, test_stats_fields);
