@@ -748,6 +748,116 @@ START_TEST(test_split_feed)
 }
 END_TEST
 
+/* lru_crawler: memcached 1.6.18's replies, captured from it. */
+START_TEST(test_lru_crawler_replies)
+{
+    EXPECT("lru_crawler metadump 99\r\n", "BADCLASS invalid class id\r\n");
+    EXPECT("lru_crawler metadump 0\r\n", "BADCLASS invalid class id\r\n");
+    EXPECT("lru_crawler metadump 64\r\n", "BADCLASS invalid class id\r\n");
+    EXPECT("lru_crawler metadump 1a\r\n", "BADCLASS invalid class id\r\n");
+    EXPECT("lru_crawler metadump 1,99\r\n", "BADCLASS invalid class id\r\n");
+    EXPECT("lru_crawler metadump 63\r\n", "END\r\n");
+    EXPECT("lru_crawler metadump 1,\r\n", "END\r\n");
+    EXPECT("lru_crawler metadump hash\r\n", "END\r\n");
+    EXPECT("lru_crawler metadump\r\n", "ERROR\r\n");
+    EXPECT("lru_crawler mgdump all\r\n", "ERROR\r\n");
+    EXPECT("lru_crawler crawl all\r\n", "OK\r\n");
+    EXPECT("lru_crawler crawl 1,2\r\n", "OK\r\n");
+    EXPECT("lru_crawler crawl 0\r\n", "BADCLASS invalid class id\r\n");
+    EXPECT("lru_crawler crawl hash\r\n", "ERROR an unknown error happened\r\n");
+    EXPECT("lru_crawler tocrawl 10\r\n", "OK\r\n");
+    EXPECT("lru_crawler tocrawl -1\r\n", "CLIENT_ERROR bad command line format\r\n");
+    EXPECT("lru_crawler sleep 1000000\r\n", "OK\r\n");
+    EXPECT("lru_crawler sleep 1000001\r\n", "CLIENT_ERROR sleep must be one second or less\r\n");
+    EXPECT("lru_crawler sleep x\r\n", "CLIENT_ERROR bad command line format\r\n");
+    EXPECT("lru_crawler enable\r\n", "ERROR failed to start lru crawler thread\r\n");
+    EXPECT("lru_crawler disable\r\n", "OK\r\n");
+    EXPECT("lru_crawler disable\r\n", "OK\r\n");
+    EXPECT("lru_crawler metadump all\r\n", "CLIENT_ERROR lru crawler disabled\r\n");
+    EXPECT("lru_crawler crawl all\r\n", "CLIENT_ERROR lru crawler disabled\r\n");
+    EXPECT("lru_crawler enable\r\n", "OK\r\n");
+    feed_batch("version\r\nlru_crawler metadump all\r\n", 35);
+    ck_assert_str_eq(reply,
+                     "VERSION 1.6.18\r\nERROR cannot pipeline other commands before metadump\r\n");
+    settings.dump_enabled = false;
+    EXPECT("lru_crawler metadump 99\r\n", "ERROR metadump not allowed\r\n");
+}
+END_TEST
+
+START_TEST(test_lru_crawler_metadump_lines)
+{
+    long long now = (long long)time(NULL);
+    long long la;
+    long long exp;
+    unsigned long long cas;
+    unsigned cls;
+    unsigned size;
+    char key[64];
+    char fetch[4];
+    char *line2;
+
+    feed_str("set a%20b 5 0 3\r\nxyz\r\nset k 0 100 1\r\nx\r\nget a%20b\r\n");
+    feed_str("lru_crawler metadump all\r\n");
+    ck_assert_msg(strncmp(reply + reply_len - 5, "END\r\n", 5) == 0, "%s", reply);
+    ck_assert_ptr_nonnull(strstr(reply, "key=a%2520b exp=-1 la="));
+    ck_assert_ptr_nonnull(strstr(reply, " fetch=yes cls=1 size="));
+    line2 = strstr(reply, "key=k ");
+    ck_assert_ptr_nonnull(line2);
+    ck_assert_int_eq(sscanf(line2, "key=%63s exp=%lld la=%lld cas=%llu fetch=%3s cls=%u size=%u\n",
+                            key, &exp, &la, &cas, fetch, &cls, &size),
+                     7);
+    ck_assert_str_eq(key, "k");
+    ck_assert_int_ge(exp, now + 95);
+    ck_assert_int_le(exp, now + 105);
+    ck_assert_int_ge(la, now - 5);
+    ck_assert_int_le(la, now + 5);
+    ck_assert_uint_eq(cas, 2);
+    ck_assert_str_eq(fetch, "no");
+    ck_assert_uint_eq(cls, 1);
+    ck_assert_uint_gt(size, 1);
+    /* Class filters: class 1 lists both, another class neither. */
+    feed_str("lru_crawler metadump 1\r\n");
+    ck_assert_ptr_nonnull(strstr(reply, "key=k "));
+    EXPECT("lru_crawler metadump 2,3\r\n", "END\r\n");
+    /* Deleted, expired and flushed items are not listed. */
+    EXPECT("delete k\r\n", "DELETED\r\n");
+    feed_str("lru_crawler metadump all\r\n");
+    ck_assert_ptr_null(strstr(reply, "key=k "));
+    EXPECT("flush_all\r\n", "OK\r\n");
+    clk.now += 2;
+    EXPECT("lru_crawler metadump all\r\n", "END\r\n");
+}
+END_TEST
+
+/* A larger dump comes out in many bounded steps, each key exactly once. */
+START_TEST(test_lru_crawler_metadump_steps)
+{
+    enum { N = 3000 };
+    static unsigned char seen[N];
+    char line[64];
+    const char *p;
+    unsigned i;
+    unsigned n = 0;
+
+    for (i = 0; i < N; i++) {
+        snprintf(line, sizeof(line), "set key:%u 0 0 1\r\nv\r\n", i);
+        feed_str(line);
+    }
+    dump_steps = 0;
+    feed_str("lru_crawler metadump all\r\n");
+    ck_assert_uint_gt(dump_steps, 10);
+    for (p = reply; (p = strstr(p, "key=key%3A")) != NULL; p++) {
+        unsigned k = (unsigned)strtoul(p + 10, NULL, 10);
+
+        ck_assert_uint_lt(k, N);
+        ck_assert_uint_eq(seen[k], 0);
+        seen[k] = 1;
+        n++;
+    }
+    ck_assert_uint_eq(n, N);
+}
+END_TEST
+
 static Suite *
 cmd_suite(void)
 {
@@ -763,6 +873,9 @@ cmd_suite(void)
     tcase_add_test(tc, test_cas_flow);
     tcase_add_test(tc, test_flush_delay);
     tcase_add_test(tc, test_flush_disabled);
+    tcase_add_test(tc, test_lru_crawler_replies);
+    tcase_add_test(tc, test_lru_crawler_metadump_lines);
+    tcase_add_test(tc, test_lru_crawler_metadump_steps);
     tcase_add_test(tc, test_expiry);
     tcase_add_test(tc, test_stats_counts);
     tcase_add_test(tc, test_noreply_silent);

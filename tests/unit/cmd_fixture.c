@@ -93,7 +93,8 @@ teardown(void)
 char reply[1 << 22];
 size_t reply_len;
 bool closed;
-static bool batch; /* feed_batch(): write only at the end */
+unsigned dump_steps; /* metadump steps that left output to write */
+static bool batch;   /* feed_batch(): write only at the end */
 
 /* Move everything pending in the builder into reply[]. */
 void
@@ -165,8 +166,19 @@ feed(const char *in, size_t len)
             copy.keys.p = NULL;
             mm_cmd_store_end(&ctx, &copy, it, memcmp(in + off + req.vlen, "\r\n", 2) == 0, &out);
             off += need;
-        } else if (mm_cmd_exec(&ctx, &req, &out) == MM_CMD_CLOSE) {
-            closed = true;
+        } else {
+            enum mm_cmd_rc crc = mm_cmd_exec(&ctx, &req, &out);
+
+            if (crc == MM_CMD_CLOSE) {
+                closed = true;
+            } else if (crc == MM_CMD_DUMP) {
+                /* As a connection does: one step per drained output. */
+                while (!mm_cmd_dump_step(&ctx, ctx.dump, &out)) {
+                    dump_steps++;
+                    drain();
+                }
+                mm_cmd_dump_free(&ctx.dump);
+            }
         }
         /* Write after every request, so no reply still holds an item when
          * the next request runs (memcached's replies below were captured

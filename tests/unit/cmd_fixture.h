@@ -29,6 +29,7 @@ extern bool shutdown_graceful;
 extern char reply[1 << 22];
 extern size_t reply_len;
 extern bool closed;
+extern unsigned dump_steps;
 
 /* Checked fixture: a fresh store and context per test. */
 void setup(void);
