@@ -81,6 +81,26 @@ START_TEST(test_memcached_tool)
 }
 END_TEST
 
+/* dump and keys send "lru_crawler metadump all" and read to END: they used
+ * to wait forever on mmem's ERROR. */
+START_TEST(test_memcached_tool_dump)
+{
+    static const char *const dump[] = {"add alpha 7 0 5", "hello", "add beta%3A 0 ", "xy", NULL};
+    static const char *const keys[] = {"key=alpha exp=-1 la=", "key=beta%253A exp=", NULL};
+    struct mm_tclient c;
+
+    if (access(MEMCACHED_TOOL, R_OK) != 0) {
+        return;
+    }
+    ck_assert(mm_tclient_connect(&c, srv.host, srv.port) == 0);
+    ck_assert(mm_tclient_cmd(&c, "set alpha 7 0 5\r\nhello\r\n", "STORED\r\n"));
+    ck_assert(mm_tclient_cmd(&c, "set beta%3A 0 1000 2\r\nxy\r\n", "STORED\r\n"));
+    mm_tclient_close(&c);
+    tool("dump", dump);
+    tool("keys", keys);
+}
+END_TEST
+
 START_TEST(test_memcstat)
 {
     static const char *const want[] = {
@@ -114,6 +134,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_memcached_tool);
+    tcase_add_test(tc, test_memcached_tool_dump);
     tcase_add_test(tc, test_memcstat);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
