@@ -20,6 +20,13 @@ void *mm_alloc_try(size_t size);
 /* Aligned allocation; alignment is a power of two. Aborts on failure. */
 void *mm_aligned_alloc(size_t alignment, size_t size);
 
+/* Zeroed memory straight from the kernel (an anonymous mapping), for large
+ * arrays that are replaced wholesale, such as hash bucket arrays: munmap
+ * returns their pages at once, where the allocator would keep a freed block
+ * resident for reuse. Aborts on failure; mm_unmap takes the same size. */
+void *mm_map(size_t size);
+void mm_unmap(void *p, size_t size);
+
 /* The allocator's name, for "stats settings" and -V ("jemalloc" or "libc"). */
 const char *mm_alloc_name(void);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #ifdef MMEM_WITH_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -108,4 +109,24 @@ mm_alloc_name(void)
     }
 #endif
     return "libc";
+}
+
+void *
+mm_map(size_t size)
+{
+    void *p = mmap(NULL, size != 0 ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+
+    if (p == MAP_FAILED) {
+        oom("mmap", size);
+    }
+    return p;
+}
+
+void
+mm_unmap(void *p, size_t size)
+{
+    if (p != NULL) {
+        munmap(p, size != 0 ? size : 1);
+    }
 }
