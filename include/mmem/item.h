@@ -13,16 +13,14 @@
  *
  *   offset
  *    0 +-------------------------------+  <- chunk start
- *      | lru_prev        (8)           |  lru lock
- *    8 | lru_next        (8)           |  lru lock
- *   16 | h_next          (8)           |  stripe lock
- *   24 | atime           (4)           |  last store/bump (reltime)
- *   28 | exptime         (4)           |  0 = never
- *   32 | vlen            (4)           |  value bytes
- *   36 | client_flags    (4)           |
- *   40 | refcnt (2) iflags (1) cls (1) |  refcnt atomic, saturating
- *   44 | nkey shard layout spare (1 ea) |
- *   48 +-------------------------------+
+ *      | h_next          (8)           |  stripe lock (free-list link when free)
+ *    8 | atime           (4)           |  last store/refresh (reltime)
+ *   12 | exptime         (4)           |  0 = never
+ *   16 | vlen            (4)           |  value bytes
+ *   20 | client_flags    (4)           |
+ *   24 | refcnt (2) iflags (1) cls (1) |  refcnt atomic, saturating; 0 = free
+ *   28 | nkey shard layout spare (1 ea) |
+ *   32 +-------------------------------+
  *      | cas (8 bytes, absent with -C) |
  *      +-------------------------------+
  *      | key (nkey bytes, no NUL)      |

@@ -89,14 +89,11 @@ void
 mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uint8_t shard,
              bool cas, uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now)
 {
-    it->lru_prev = NULL;
-    it->lru_next = NULL;
     it->h_next = NULL;
     it->atime = now;
     it->exptime = exptime;
     it->vlen = vlen;
     it->client_flags = client_flags;
-    it->refcnt = 1;
     it->iflags = 0;
     it->cls = cls;
     it->nkey = nkey;
@@ -107,6 +104,7 @@ mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uin
         memset((char *)it + MM_ITEM_HDR_SIZE, 0, 8);
     }
     memcpy((char *)mm_item_key(it), key, nkey);
+    __atomic_store_n(&it->refcnt, 1, __ATOMIC_RELEASE);
 }
 
 void
@@ -130,6 +128,15 @@ mm_item_ref(struct mm_item *it)
         }
     } while (!__atomic_compare_exchange_n(&it->refcnt, &old, (uint16_t)(old + 1), true,
                                           __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+}
+
+bool
+mm_item_pin(struct mm_item *it)
+{
+    uint16_t one = 1;
+
+    return __atomic_compare_exchange_n(&it->refcnt, &one, 2, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
 }
 
 bool

@@ -13,14 +13,12 @@
 #include "mmem/item.h"
 
 struct mm_item {
-    struct mm_item *lru_prev; /* lru lock */
-    struct mm_item *lru_next; /* lru lock */
-    struct mm_item *h_next;   /* stripe lock */
-    mm_reltime_t atime;       /* written under stripe + lru lock; read relaxed */
-    mm_reltime_t exptime;     /* written under stripe lock; read relaxed */
+    struct mm_item *h_next; /* stripe lock; a free chunk's link overlays it */
+    mm_reltime_t atime;     /* written under stripe + lru lock; read relaxed */
+    mm_reltime_t exptime;   /* written under stripe lock; read relaxed */
     uint32_t vlen;
     uint32_t client_flags;
-    uint16_t refcnt; /* __atomic builtins only */
+    uint16_t refcnt; /* __atomic builtins only; 0 while the chunk is free */
     uint8_t iflags;  /* MM_ITEM_F_*, stripe lock */
     uint8_t cls;     /* slab class id; MM_ITEM_CLS_LARGE for exact-size items */
     uint8_t nkey;
@@ -36,6 +34,8 @@ struct mm_item {
 #define MM_ITEM_F_FETCHED 0x02u
 /* Fetched again after its first fetch (for evicted_active). */
 #define MM_ITEM_F_ACTIVE 0x04u
+/* Hit since the clock hand last passed: spared once by the eviction scan. */
+#define MM_ITEM_F_ACCESSED 0x20u
 /* Meta protocol: marked stale (md I, ms C.. I); a new value clears it. */
 #define MM_ITEM_F_STALE 0x08u
 /* Meta protocol: some client was handed the recache token (W). */
@@ -65,7 +65,19 @@ mm_item_ntotal(size_t nkey, size_t vlen, bool cas)
 
 size_t mm_item_total(const struct mm_item *it);
 
-/* Write the header fields and key of fresh memory. refcnt becomes 1. */
+/* memcached's size for the same item: its 48-byte header, the CAS, the key
+ * and a NUL, the value and "\r\n". "Too large" and "stats sizes" use it, so
+ * both servers refuse and count the same values. */
+static inline size_t
+mm_item_mc_total(size_t nkey, size_t vlen, bool cas)
+{
+    return 48u + (cas ? 8u : 0u) + nkey + 1u + vlen + 2u;
+}
+
+/* Write the header fields and key of fresh memory. refcnt becomes 1, stored
+ * last with release order: the eviction scan looks at chunks it does not
+ * own and reads a header only after it has taken a reference (see
+ * mm_item_pin), so everything written here is visible to it by then. */
 void mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uint8_t shard,
                   bool cas, uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen,
                   mm_reltime_t now);
@@ -74,6 +86,11 @@ void mm_item_set_cas(struct mm_item *it, uint64_t cas);
 
 /* Take a reference. Saturates at MM_ITEM_REF_MAX. */
 void mm_item_ref(struct mm_item *it);
+/* For the eviction scan, which reaches items through slab memory rather
+ * than the table: take a reference only if the count is exactly 1 (an item
+ * nobody but its owner holds). A free chunk (0) and an item in use (> 1)
+ * are left alone. */
+bool mm_item_pin(struct mm_item *it);
 /* Drop a reference; true when it was the last one and the caller must free
  * the memory. A saturated count never drops. */
 bool mm_item_unref(struct mm_item *it);

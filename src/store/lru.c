@@ -1,7 +1,7 @@
-/* Per-(shard, class) LRU lists: linking, rate-limited bumps and the tail
- * walk that finds an item to reclaim or evict. The walk holds the list lock
- * and only tries stripe locks, so it never waits on a key's lock while a
- * thread holding that key's lock waits on the list. */
+/* CLOCK eviction per slab class: counting linked items, marking hits, and
+ * the sweep that finds an item to reclaim or evict. The sweep holds the
+ * hand's lock and only tries stripe locks, so it never waits on a key's lock
+ * while a thread holding that key's lock waits on the hand. */
 #include "config.h"
 
 #include "store/lru_int.h"
@@ -10,6 +10,14 @@
 
 #include "store/ht_int.h"
 #include "store/item_int.h"
+
+/* Live items spared for their accessed bit in one sweep at most. Past it the
+ * bit is ignored, so a class whose items were all hit since the last pass
+ * still yields a victim at once instead of failing the store; the bits the
+ * sweep cleared on the way make the next sweeps cheaper. */
+#define SPARE_MAX 256u
+/* Chunks mm_lru_hand_atime() looks at. */
+#define PEEK_MAX 64u
 
 void
 mm_lru_init(struct mm_lru *l)
@@ -24,140 +32,187 @@ mm_lru_fini(struct mm_lru *l)
     pthread_mutex_destroy(&l->lock);
 }
 
-static void
-push_head_locked(struct mm_lru *l, struct mm_item *it)
-{
-    it->lru_prev = NULL;
-    it->lru_next = l->head;
-    if (l->head != NULL) {
-        l->head->lru_prev = it;
-    }
-    l->head = it;
-    if (l->tail == NULL) {
-        l->tail = it;
-    }
-}
-
-static void
-take_out_locked(struct mm_lru *l, struct mm_item *it)
-{
-    if (it->lru_prev != NULL) {
-        it->lru_prev->lru_next = it->lru_next;
-    } else {
-        l->head = it->lru_next;
-    }
-    if (it->lru_next != NULL) {
-        it->lru_next->lru_prev = it->lru_prev;
-    } else {
-        l->tail = it->lru_prev;
-    }
-    it->lru_prev = NULL;
-    it->lru_next = NULL;
-}
-
 void
 mm_lru_link(struct mm_lru *l, struct mm_item *it, mm_reltime_t now)
 {
-    pthread_mutex_lock(&l->lock);
     mm_item_store_atime(it, now);
-    push_head_locked(l, it);
-    l->count++;
-    l->bytes += mm_item_total(it);
-    pthread_mutex_unlock(&l->lock);
+    __atomic_fetch_add(&l->count, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&l->bytes, mm_item_total(it), __ATOMIC_RELAXED);
 }
 
 void
 mm_lru_unlink(struct mm_lru *l, struct mm_item *it)
 {
-    pthread_mutex_lock(&l->lock);
-    take_out_locked(l, it);
-    l->count--;
-    l->bytes -= mm_item_total(it);
-    pthread_mutex_unlock(&l->lock);
+    __atomic_fetch_sub(&l->count, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&l->bytes, mm_item_total(it), __ATOMIC_RELAXED);
 }
 
 bool
 mm_lru_bump(struct mm_lru *l, struct mm_item *it, mm_reltime_t now)
 {
-    /* Checked before taking the lock: atime only changes under the stripe
-     * lock our caller holds, so this read is stable, and most gets end here
-     * without touching the shared list. */
+    (void)l;
+    /* Written only when it changes, so a hot item's header line is not
+     * dirtied by every hit. */
+    if (!(it->iflags & MM_ITEM_F_ACCESSED)) {
+        it->iflags |= MM_ITEM_F_ACCESSED;
+    }
     if (now < mm_item_load_atime(it) + MM_LRU_BUMP_INTERVAL) {
         return false;
     }
-    pthread_mutex_lock(&l->lock);
-    take_out_locked(l, it);
-    push_head_locked(l, it);
     mm_item_store_atime(it, now);
-    pthread_mutex_unlock(&l->lock);
     return true;
+}
+
+/* Drop the sweep's own reference; the owner may have let go meanwhile. */
+static void
+let_go(const struct mm_lru_walk *w, struct mm_item *it)
+{
+    if (mm_item_unref(it)) {
+        w->release(w->arg, it);
+    }
+}
+
+/* The next chunk under the hand, or NULL when the class has none. */
+static struct mm_item *
+hand_next(struct mm_lru *l, const struct mm_lru_walk *w, uint64_t span)
+{
+    if (l->hand >= span) {
+        l->hand = 0;
+    }
+    return w->chunk(w->arg, l->hand++);
+}
+
+static void
+count_victim(struct mm_lru *l, const struct mm_item *it, bool dead, mm_reltime_t now)
+{
+    if (dead) {
+        l->c.reclaimed++;
+        if (!(it->iflags & MM_ITEM_F_FETCHED)) {
+            l->c.expired_unfetched++;
+        }
+        return;
+    }
+    mm_reltime_t atime = mm_item_load_atime(it);
+
+    l->c.evicted++;
+    l->c.evicted_time = now > atime ? now - atime : 0;
+    if (mm_item_load_exptime(it) != 0) {
+        l->c.evicted_nonzero++;
+    }
+    if (!(it->iflags & MM_ITEM_F_FETCHED)) {
+        l->c.evicted_unfetched++;
+    }
+    if (it->iflags & MM_ITEM_F_ACTIVE) {
+        l->c.evicted_active++;
+    }
 }
 
 struct mm_item *
 mm_lru_evict(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, bool *reclaimed)
 {
-    struct mm_item *it;
     struct mm_item *victim = NULL;
-    unsigned seen = 0;
+    unsigned looked = 0;
+    unsigned spared = 0;
+    uint64_t span;
+    uint64_t steps;
+    uint64_t start;
 
     *reclaimed = false;
     pthread_mutex_lock(&l->lock);
-    for (it = l->tail; it != NULL && seen < w->max_walk; it = it->lru_prev, seen++) {
+    start = l->hand;
+    span = w->span(w->arg);
+    /* Two turns at most (free chunks cost a load each): the first may only
+     * clear accessed bits. */
+    for (steps = 0; steps < 2 * span && looked < w->max_walk; steps++) {
+        struct mm_item *it = hand_next(l, w, span);
         mm_hash_t h;
         bool dead;
 
-        /* Someone is reading or writing it: its memory must stay. */
-        if (mm_item_refcnt(it) != 1) {
-            l->c.lrutail_reflocked++;
+        if (it == NULL) {
+            continue;
+        }
+        if (!mm_item_pin(it)) {
+            /* Free (0), or in use by a reader or writer (> 1). */
+            if (mm_item_refcnt(it) > 1) {
+                l->c.lrutail_reflocked++;
+                looked++;
+            }
             continue;
         }
         h = mm_ht_hash(ht, mm_item_key(it), it->nkey);
         if (!mm_ht_trylock(ht, h)) {
+            let_go(w, it);
             continue;
         }
-        /* Re-check under the stripe: new references are only taken with
-         * the stripe held, so from here the count cannot grow. */
-        if (mm_item_refcnt(it) != 1) {
+        /* Under the stripe new references are only taken from the table,
+         * so the count cannot grow past what we see now. Exactly 2 is the
+         * table's and ours; an unlinked item is its owner's. */
+        if (!(it->iflags & MM_ITEM_F_LINKED) || mm_item_refcnt(it) != 2) {
             mm_ht_unlock(ht, h);
-            l->c.lrutail_reflocked++;
+            let_go(w, it);
             continue;
         }
+        looked++;
         dead = w->dead(w->arg, it, w->now);
-        if (!dead && !w->evict) {
-            mm_ht_unlock(ht, h);
-            continue;
+        if (!dead) {
+            if ((it->iflags & MM_ITEM_F_ACCESSED) && spared < SPARE_MAX) {
+                it->iflags &= (uint8_t)~MM_ITEM_F_ACCESSED;
+                spared++;
+                looked--;
+                mm_ht_unlock(ht, h);
+                let_go(w, it);
+                continue;
+            }
+            if (!w->evict) {
+                mm_ht_unlock(ht, h);
+                let_go(w, it);
+                continue;
+            }
         }
         mm_ht_remove_locked(ht, it, h);
         it->iflags &= (uint8_t)~MM_ITEM_F_LINKED;
         mm_ht_unlock(ht, h);
-
-        take_out_locked(l, it);
-        l->count--;
-        l->bytes -= mm_item_total(it);
-        if (dead) {
-            l->c.reclaimed++;
-            if (!(it->iflags & MM_ITEM_F_FETCHED)) {
-                l->c.expired_unfetched++;
-            }
-        } else {
-            mm_reltime_t atime = mm_item_load_atime(it);
-
-            l->c.evicted++;
-            l->c.evicted_time = w->now > atime ? w->now - atime : 0;
-            if (mm_item_load_exptime(it) != 0) {
-                l->c.evicted_nonzero++;
-            }
-            if (!(it->iflags & MM_ITEM_F_FETCHED)) {
-                l->c.evicted_unfetched++;
-            }
-            if (it->iflags & MM_ITEM_F_ACTIVE) {
-                l->c.evicted_active++;
-            }
-        }
+        mm_lru_unlink(l, it);
+        count_victim(l, it, dead, w->now);
+        /* Unlinked with only the table's reference and ours: nobody else can
+         * reach it, so it becomes raw memory. 0 also keeps every other
+         * sweep off it while the caller reuses it. */
+        __atomic_store_n(&it->refcnt, 0, __ATOMIC_RELAXED);
         *reclaimed = dead;
         victim = it;
         break;
     }
+    if (victim == NULL && !w->evict) {
+        /* Reclaiming only (-M): the same window is looked at again next
+         * time, as an LRU's tail would be, until something in it dies;
+         * walking on would pass over items about to expire. */
+        l->hand = start;
+    }
     pthread_mutex_unlock(&l->lock);
     return victim;
+}
+
+bool
+mm_lru_hand_atime(struct mm_lru *l, const struct mm_lru_walk *w, mm_reltime_t *atime)
+{
+    bool found = false;
+    uint64_t span;
+    uint64_t i;
+    unsigned n;
+
+    pthread_mutex_lock(&l->lock);
+    span = w->span(w->arg);
+    for (i = l->hand, n = 0; n < PEEK_MAX && n < span; n++, i++) {
+        struct mm_item *it = w->chunk(w->arg, i < span ? i : i % span);
+
+        if (it == NULL || !mm_item_pin(it)) {
+            continue;
+        }
+        *atime = mm_item_load_atime(it);
+        let_go(w, it);
+        found = true;
+        break;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return found;
 }

@@ -1,13 +1,21 @@
 #ifndef MMEM_STORE_LRU_INT_H
 #define MMEM_STORE_LRU_INT_H
 
-/* LRU lists, one per (shard, slab class), each with its own mutex. The head
- * is the most recently used item, the tail the eviction candidate.
+/* Eviction by CLOCK, one hand per slab class (index 0: large items). Items
+ * carry no list links: the hand sweeps the class's chunks in slab order, and
+ * an item hit since the hand last passed (MM_ITEM_F_ACCESSED) is spared once,
+ * its bit cleared. The first unreferenced item without the bit, or any dead
+ * (expired or flushed) one, is taken. This is LRU's second-chance
+ * approximation; it saves the 16 bytes of list pointers in every item, and
+ * a hit costs a bit set under the stripe lock the hit already holds instead
+ * of a list move under a shared lock.
  *
- * Locks: an lru lock may be taken while holding a stripe lock (stripe ->
- * lru); the tail walker, which holds an lru lock, only ever *tries* stripe
- * locks. Counters marked "lru lock" are only touched under l->lock; the op
- * counters are relaxed atomics bumped by whoever holds the item's stripe. */
+ * Locks: the hand's lock (l->lock) may be taken while holding a stripe lock;
+ * the sweep, which holds l->lock, only ever *tries* stripe locks. The hand
+ * reaches items it does not own, so it looks at a chunk only through
+ * mm_item_pin() (refcnt 1 -> 2) and reads the header after that. Item and
+ * byte counts are relaxed atomics (linking takes no lock of this module); the
+ * eviction counters are under l->lock; the op counters are relaxed atomics. */
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -19,7 +27,7 @@
 struct mm_ht;
 struct mm_item;
 
-/* memcached moves an item to the head at most once a minute. */
+/* memcached refreshes an item's access time at most once a minute. */
 #define MM_LRU_BUMP_INTERVAL 60u
 
 /* Per-class operation counters ("stats slabs"). */
@@ -39,7 +47,7 @@ struct mm_lru_ops {
 #undef MM_LRU_X
 };
 
-/* Eviction counters ("stats items"), lru lock. */
+/* Eviction counters ("stats items"), l->lock. */
 struct mm_lru_counters {
     uint64_t evicted;
     uint64_t evicted_nonzero;
@@ -49,15 +57,14 @@ struct mm_lru_counters {
     uint64_t expired_unfetched;
     uint64_t evicted_unfetched;
     uint64_t evicted_active;
-    uint64_t lrutail_reflocked;
+    uint64_t lrutail_reflocked; /* live items passed over: in use */
 };
 
 struct mm_lru {
     pthread_mutex_t lock;
-    struct mm_item *head; /* lru lock */
-    struct mm_item *tail; /* lru lock */
-    uint64_t count;       /* lru lock: items linked */
-    uint64_t bytes;       /* lru lock: sum of their sizes */
+    uint64_t hand;  /* l->lock: next chunk index to look at */
+    uint64_t count; /* atomic: items linked */
+    uint64_t bytes; /* atomic: sum of their sizes */
     struct mm_lru_counters c;
     struct mm_lru_ops ops; /* relaxed atomics */
 } __attribute__((aligned(64)));
@@ -65,34 +72,46 @@ struct mm_lru {
 void mm_lru_init(struct mm_lru *l);
 void mm_lru_fini(struct mm_lru *l);
 
-/* Put it at the head (takes l->lock). Sets atime to now. */
+/* Count a newly linked item; sets its atime to now. */
 void mm_lru_link(struct mm_lru *l, struct mm_item *it, mm_reltime_t now);
-/* Take it off the list (takes l->lock). */
+/* Count an item leaving the table. */
 void mm_lru_unlink(struct mm_lru *l, struct mm_item *it);
-/* Move it to the head unless it moved less than MM_LRU_BUMP_INTERVAL seconds
- * ago. Caller holds it's stripe lock (so it stays linked). Returns true if
- * it moved. */
+/* A hit: mark it accessed, and refresh atime unless it was refreshed less
+ * than MM_LRU_BUMP_INTERVAL seconds ago. Caller holds its stripe lock.
+ * Returns true if atime moved. */
 bool mm_lru_bump(struct mm_lru *l, struct mm_item *it, mm_reltime_t now);
 
-/* How the walker judges and takes items. */
+/* The chunks one hand sweeps, and what the sweep may do. */
 struct mm_lru_walk {
     mm_reltime_t now;
-    unsigned max_walk; /* items looked at, at most */
+    unsigned max_walk; /* unreferenced live items looked at, at most */
     bool evict;        /* false (-M): only reclaim dead items */
     /* true if the item is expired or flushed; called with its stripe held */
     bool (*dead)(void *arg, const struct mm_item *it, mm_reltime_t now);
+    /* Chunk indexes 0 .. span() - 1 may hold items; chunk(i) is the memory
+     * at index i, or NULL for none. */
+    uint64_t (*span)(void *arg);
+    struct mm_item *(*chunk)(void *arg, uint64_t i);
+    /* Frees an item whose last reference the sweep dropped (its owner let
+     * go while the hand held it). */
+    void (*release)(void *arg, struct mm_item *it);
     void *arg;
 };
 
-/* Walk from the tail for a victim: skip items someone else references
- * (refcnt > 1) and items whose stripe lock is busy; take the first dead item,
- * or (if w->evict) the first live one. The victim is removed from the hash
- * table and the list, LINKED is cleared, and it is returned with refcnt 1,
- * owned by the caller (whose memory it now is). *reclaimed says whether it
- * was dead. NULL if nothing could be taken; outofmemory is then counted by
- * the caller. Takes l->lock; the caller holds no lock of this shard's
- * stripes other than possibly one (which the walker just skips). */
+/* Sweep from the hand for a victim: skip free chunks and items someone else
+ * references, and items whose stripe lock is busy; take the first dead item,
+ * or (if w->evict) the first live one not accessed since the last pass.
+ * The victim is removed from the hash table, LINKED is cleared, and it is
+ * returned with refcnt 0: raw memory owned by the caller. *reclaimed says
+ * whether it was dead. NULL if nothing could be taken; outofmemory is then
+ * counted by the caller. Takes l->lock; the caller holds at most one stripe
+ * lock (which the sweep just skips). */
 struct mm_item *mm_lru_evict(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w,
                              bool *reclaimed);
+
+/* The access time of the first item at or after the hand that can be
+ * looked at (within a few chunks), as the "age" of the class: the next
+ * eviction candidate. false if none was found. */
+bool mm_lru_hand_atime(struct mm_lru *l, const struct mm_lru_walk *w, mm_reltime_t *atime);
 
 #endif

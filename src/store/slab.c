@@ -30,6 +30,8 @@ mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
     }
     sl->mem_limit = cfg->mem_limit;
     pthread_mutex_init(&sl->arena_lock, NULL);
+    pthread_mutex_init(&sl->large_lock, NULL);
+    sl->large_dir = mm_calloc(MM_SLAB_LARGE_BLOCKS, sizeof(*sl->large_dir));
 
     /* memcached's rule: start at header + chunk_min, align to 8, multiply by
      * the factor (truncating), stop once the next size would reach
@@ -88,13 +90,21 @@ mm_slab_fini(struct mm_slab *sl)
         struct mm_slab_class *c = &sl->cls[id];
 
         for (i = 0; i < c->npages; i++) {
-            if (c->pages[i] != NULL) {
-                mm_free(c->pages[i]);
+            char *pg = c->pages[i];
+
+            if (!(sl->arena != NULL && pg >= sl->arena && pg < sl->arena + sl->arena_size)) {
+                munmap(pg, sl->page_size);
             }
         }
         mm_free(c->pages);
         pthread_mutex_destroy(&c->lock);
     }
+    for (id = 0; id < MM_SLAB_LARGE_BLOCKS; id++) {
+        mm_free(sl->large_dir[id]);
+    }
+    mm_free(sl->large_dir);
+    mm_free(sl->large_free);
+    pthread_mutex_destroy(&sl->large_lock);
     mm_free(sl->arena);
     pthread_mutex_destroy(&sl->arena_lock);
     memset(sl, 0, sizeof(*sl));
@@ -167,12 +177,10 @@ static bool
 new_page_locked(struct mm_slab *sl, struct mm_slab_class *c)
 {
     void *page;
-    bool from_arena = false;
 
     page = sl->arena != NULL ? arena_page(sl) : NULL;
     if (page != NULL) {
         /* The arena was sized to the limit, so its pages always fit. */
-        from_arena = true;
         limit_take(sl, sl->page_size, true);
     } else {
         /* Without an arena, or once it is used up (the limit may have been
@@ -180,7 +188,13 @@ new_page_locked(struct mm_slab *sl, struct mm_slab_class *c)
         if (!limit_take(sl, sl->page_size, c->npages == 0)) {
             return false;
         }
-        page = mm_alloc_try(sl->page_size);
+        /* Fresh zeroed memory: the eviction sweep reads the refcount of
+         * every carved chunk, and a chunk not yet written must read 0. */
+        page =
+            mmap(NULL, sl->page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED) {
+            page = NULL;
+        }
         if (page == NULL) {
             limit_give(sl, sl->page_size);
             __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
@@ -191,7 +205,7 @@ new_page_locked(struct mm_slab *sl, struct mm_slab_class *c)
         c->pages_cap = c->pages_cap ? c->pages_cap * 2 : 16;
         c->pages = mm_realloc(c->pages, c->pages_cap * sizeof(*c->pages));
     }
-    c->pages[c->npages++] = from_arena ? NULL : page;
+    c->pages[c->npages++] = page;
     c->carve = page;
     c->carve_left = c->perslab;
     return true;
@@ -243,11 +257,101 @@ large_charge(size_t size)
     return (size + round - 1) / round * round;
 }
 
+static void **
+large_slot(struct mm_slab *sl, uint32_t i)
+{
+    return &sl->large_dir[i / MM_SLAB_LARGE_BLOCK][i % MM_SLAB_LARGE_BLOCK];
+}
+
+/* A free registry slot for p, or false when the registry is full. */
+static bool
+large_register(struct mm_slab *sl, char *p)
+{
+    uint32_t i;
+
+    pthread_mutex_lock(&sl->large_lock);
+    if (sl->large_nfree > 0) {
+        i = sl->large_free[--sl->large_nfree];
+    } else if (sl->large_span < MM_SLAB_LARGE_BLOCK * MM_SLAB_LARGE_BLOCKS) {
+        i = sl->large_span;
+        if (sl->large_dir[i / MM_SLAB_LARGE_BLOCK] == NULL) {
+            sl->large_dir[i / MM_SLAB_LARGE_BLOCK] = mm_calloc(MM_SLAB_LARGE_BLOCK, sizeof(void *));
+        }
+        __atomic_store_n(&sl->large_span, i + 1, __ATOMIC_RELEASE);
+    } else {
+        pthread_mutex_unlock(&sl->large_lock);
+        return false;
+    }
+    memcpy(p, &i, sizeof(i));
+    __atomic_store_n(large_slot(sl, i), p + MM_SLAB_LARGE_PREFIX, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&sl->large_lock);
+    return true;
+}
+
+static void
+large_unregister(struct mm_slab *sl, uint32_t i)
+{
+    pthread_mutex_lock(&sl->large_lock);
+    __atomic_store_n(large_slot(sl, i), NULL, __ATOMIC_RELEASE);
+    if (sl->large_nfree == sl->large_free_cap) {
+        sl->large_free_cap = sl->large_free_cap ? sl->large_free_cap * 2 : 64;
+        sl->large_free = mm_realloc(sl->large_free, sl->large_free_cap * sizeof(uint32_t));
+    }
+    sl->large_free[sl->large_nfree++] = i;
+    pthread_mutex_unlock(&sl->large_lock);
+}
+
+uint32_t
+mm_slab_large_index(const void *p)
+{
+    uint32_t i;
+
+    memcpy(&i, (const char *)p - MM_SLAB_LARGE_PREFIX, sizeof(i));
+    return i;
+}
+
+uint32_t
+mm_slab_large_span(struct mm_slab *sl)
+{
+    return __atomic_load_n(&sl->large_span, __ATOMIC_ACQUIRE);
+}
+
+void *
+mm_slab_large_at(struct mm_slab *sl, uint32_t i)
+{
+    return __atomic_load_n(large_slot(sl, i), __ATOMIC_ACQUIRE);
+}
+
+uint64_t
+mm_slab_carved(struct mm_slab *sl, unsigned id)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    uint64_t n;
+
+    pthread_mutex_lock(&c->lock);
+    n = c->npages * c->perslab - c->carve_left;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+void *
+mm_slab_chunk(struct mm_slab *sl, unsigned id, uint64_t i)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    char *p;
+
+    /* The pages array may be reallocated by a growing class. */
+    pthread_mutex_lock(&c->lock);
+    p = (char *)c->pages[i / c->perslab] + (i % c->perslab) * c->size;
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
 void *
 mm_slab_large_alloc(struct mm_slab *sl, size_t size)
 {
-    size_t charge = large_charge(size);
-    void *p;
+    size_t charge = large_charge(size + MM_SLAB_LARGE_PREFIX);
+    char *p;
 
     if (!limit_take(sl, charge, false)) {
         return NULL;
@@ -263,17 +367,23 @@ mm_slab_large_alloc(struct mm_slab *sl, size_t size)
         __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
         return NULL;
     }
+    if (!large_register(sl, p)) {
+        munmap(p, charge);
+        limit_give(sl, charge);
+        return NULL;
+    }
     __atomic_fetch_add(&sl->large_bytes, charge, __ATOMIC_RELAXED);
     __atomic_fetch_add(&sl->large_count, 1, __ATOMIC_RELAXED);
-    return p;
+    return p + MM_SLAB_LARGE_PREFIX;
 }
 
 void
 mm_slab_large_free(struct mm_slab *sl, void *p, size_t size)
 {
-    size_t charge = large_charge(size);
+    size_t charge = large_charge(size + MM_SLAB_LARGE_PREFIX);
 
-    munmap(p, charge);
+    large_unregister(sl, mm_slab_large_index(p));
+    munmap((char *)p - MM_SLAB_LARGE_PREFIX, charge);
     __atomic_fetch_sub(&sl->large_bytes, charge, __ATOMIC_RELAXED);
     __atomic_fetch_sub(&sl->large_count, 1, __ATOMIC_RELAXED);
     limit_give(sl, charge);

@@ -25,6 +25,10 @@
 #define MM_SLAB_MAX_CLASSES 63
 #define MM_SLAB_ALIGN 8u
 #define MM_SLAB_PAGE_DEFAULT (1024u * 1024u)
+#define MM_SLAB_LARGE_BLOCK 4096u
+#define MM_SLAB_LARGE_BLOCKS 4096u
+/* Bytes before a large item's memory: its registry slot. */
+#define MM_SLAB_LARGE_PREFIX 16u
 
 struct mm_slab_class {
     pthread_mutex_t lock;
@@ -59,6 +63,14 @@ struct mm_slab {
     size_t large_bytes;    /* atomic */
     uint64_t large_count;  /* atomic */
     uint64_t malloc_fails; /* atomic */
+    /* Large item registry (large_lock): a directory of blocks that never
+     * move, so slots can be read without the lock. Free slots form a stack. */
+    pthread_mutex_t large_lock;
+    void ***large_dir;   /* MM_SLAB_LARGE_BLOCKS entries */
+    uint32_t large_span; /* atomic: slots ever used */
+    uint32_t *large_free;
+    uint32_t large_nfree;
+    uint32_t large_free_cap;
     /* -L arena: pages are cut from it in order under arena_lock. */
     pthread_mutex_t arena_lock;
     char *arena;
@@ -85,6 +97,19 @@ void mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id);
  * munmap gives back on free. NULL when over the limit. */
 void *mm_slab_large_alloc(struct mm_slab *sl, size_t size);
 void mm_slab_large_free(struct mm_slab *sl, void *p, size_t size);
+
+/* Chunks of class id carved so far (used or free), and the address of chunk
+ * i (i < that count) in carve order: page i / perslab. For a sweep that
+ * visits every chunk of a class; it must not read a chunk it does not own
+ * beyond its refcount (see mm_item_pin). */
+uint64_t mm_slab_carved(struct mm_slab *sl, unsigned id);
+void *mm_slab_chunk(struct mm_slab *sl, unsigned id, uint64_t i);
+
+/* Large items in a registry, so a sweep can visit them: slots 0 .. span - 1,
+ * each the item's memory or NULL when free. */
+uint32_t mm_slab_large_index(const void *p);
+uint32_t mm_slab_large_span(struct mm_slab *sl);
+void *mm_slab_large_at(struct mm_slab *sl, uint32_t i);
 
 void mm_slab_set_limit(struct mm_slab *sl, size_t mem_limit);
 size_t mm_slab_limit(const struct mm_slab *sl);

@@ -4,7 +4,7 @@
  * wire format, clocks and exptime conversion belong to other modules.
  *
  * Lock order (also in doc/store.md):
- *   1. stripe (mm_ht_lock) -> lru[shard][cls] -> slab class
+ *   1. stripe (mm_ht_lock) -> lru[cls] (the class's clock hand) -> slab class
  *   2. lru -> stripe only through mm_ht_trylock (the tail walker)
  *   3. mm_ht_grow_step() is called with no stripe lock held at all, because
  *      starting or ending a growth takes every stripe of one shard
@@ -42,12 +42,11 @@ struct mm_store {
     struct mm_ht *ht;
     unsigned nshards;
     unsigned nlru;            /* slab classes + 1; index 0 holds large items */
-    struct mm_lru *lru;       /* [shard * nlru + cls] */
+    struct mm_lru *lru;       /* [cls]: counts and the clock hand */
     uint64_t cas_seq;         /* atomic: last CAS handed out */
     bool flush_set;           /* atomic: oldest_live is meaningful */
     mm_reltime_t oldest_live; /* atomic */
     uint64_t oldest_cas;      /* atomic */
-    unsigned evict_rr;        /* atomic: next shard to steal from */
     uint64_t total_items;     /* atomic */
     uint64_t too_large;       /* atomic */
     uint64_t no_memory;       /* atomic */
@@ -72,15 +71,15 @@ now_of(const struct mm_store *st)
 }
 
 static inline struct mm_lru *
-lru_of(struct mm_store *st, unsigned shard, unsigned cls)
+lru_of(struct mm_store *st, unsigned cls)
 {
-    return &st->lru[(size_t)shard * st->nlru + cls];
+    return &st->lru[cls];
 }
 
 static inline struct mm_lru *
 lru_item(struct mm_store *st, const struct mm_item *it)
 {
-    return lru_of(st, it->shard, it->cls);
+    return lru_of(st, it->cls);
 }
 
 #define OP_INCR(st, it, field)                                                                     \
@@ -149,8 +148,8 @@ mm_store_create(const struct mm_store_cfg *cfg)
     mm_ht_set_expand(st->ht, st->cfg.hash_expand);
     st->nshards = mm_ht_nshards(st->ht);
     st->nlru = st->slab.nclasses + 1;
-    st->lru = mm_aligned_alloc(64, (size_t)st->nshards * st->nlru * sizeof(*st->lru));
-    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+    st->lru = mm_aligned_alloc(64, (size_t)st->nlru * sizeof(*st->lru));
+    for (i = 0; i < st->nlru; i++) {
         mm_lru_init(&st->lru[i]);
     }
     pthread_mutex_init(&st->sizes_lock, NULL);
@@ -183,18 +182,15 @@ mm_store_destroy(struct mm_store **stp)
     if (st == NULL) {
         return;
     }
-    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
-        struct mm_item *it = st->lru[i].head;
+    /* Pages go back wholesale below; only large items need freeing. */
+    for (i = 0; i < mm_slab_large_span(&st->slab); i++) {
+        struct mm_item *it = mm_slab_large_at(&st->slab, (uint32_t)i);
 
-        while (it != NULL) {
-            struct mm_item *next = it->lru_next;
-
-            /* Pages go back wholesale below; only large items need it. */
-            if (it->cls == MM_ITEM_CLS_LARGE) {
-                item_free(st, it);
-            }
-            it = next;
+        if (it != NULL) {
+            item_free(st, it);
         }
+    }
+    for (i = 0; i < st->nlru; i++) {
         mm_lru_fini(&st->lru[i]);
     }
     mm_free(st->lru);
@@ -261,12 +257,6 @@ item_state(struct mm_store *st, const struct mm_item *it, mm_reltime_t now)
     return MM_STORE_GET_HIT;
 }
 
-static bool
-walk_dead(void *arg, const struct mm_item *it, mm_reltime_t now)
-{
-    return item_state(arg, it, now) != MM_STORE_GET_HIT;
-}
-
 static uint64_t
 next_cas(struct mm_store *st)
 {
@@ -274,8 +264,8 @@ next_cas(struct mm_store *st)
 }
 
 /* "stats sizes": one bucket per 32 bytes of memcached's size for the item
- * (its 48-byte header, CAS, key + NUL, value + "\r\n"; ours lacks the 3
- * bytes of NUL and "\r\n"), rounded up. Off, this is one relaxed load. */
+ * (mm_item_mc_total), rounded up, so the histogram reads as memcached's.
+ * Off, this is one relaxed load. */
 static void
 sizes_count(struct mm_store *st, const struct mm_item *it, uint32_t delta)
 {
@@ -285,7 +275,7 @@ sizes_count(struct mm_store *st, const struct mm_item *it, uint32_t delta)
     if (hist == NULL || mm_item_cas(it) < __atomic_load_n(&st->sizes_cas_min, __ATOMIC_RELAXED)) {
         return;
     }
-    bucket = (mm_item_total(it) + 3 + 31) / 32;
+    bucket = (mm_item_mc_total(it->nkey, it->vlen, (it->layout & MM_ITEM_L_CAS) != 0) + 31) / 32;
     if (bucket < st->nsizes) {
         __atomic_fetch_add(&hist[bucket], delta, __ATOMIC_RELAXED);
     }
@@ -451,34 +441,74 @@ evicted(struct mm_store *st, struct mm_item *victim, bool reclaimed, mm_reltime_
     return victim;
 }
 
-static struct mm_item *
-evict_one(struct mm_store *st, unsigned cls, unsigned shard, mm_reltime_t now)
+/* What one clock hand sweeps: the chunks of a slab class, or the large
+ * item registry. */
+struct sweep_src {
+    struct mm_store *st;
+    unsigned cls;
+};
+
+static uint64_t
+sweep_span(void *arg)
 {
+    struct sweep_src *src = arg;
+
+    return src->cls == MM_ITEM_CLS_LARGE ? mm_slab_large_span(&src->st->slab)
+                                         : mm_slab_carved(&src->st->slab, src->cls);
+}
+
+static struct mm_item *
+sweep_chunk(void *arg, uint64_t i)
+{
+    struct sweep_src *src = arg;
+
+    return src->cls == MM_ITEM_CLS_LARGE ? mm_slab_large_at(&src->st->slab, (uint32_t)i)
+                                         : mm_slab_chunk(&src->st->slab, src->cls, i);
+}
+
+static bool
+sweep_dead(void *arg, const struct mm_item *it, mm_reltime_t now)
+{
+    struct sweep_src *src = arg;
+
+    return item_state(src->st, it, now) != MM_STORE_GET_HIT;
+}
+
+static void
+sweep_release(void *arg, struct mm_item *it)
+{
+    struct sweep_src *src = arg;
+
+    item_free(src->st, it);
+}
+
+static void
+sweep_init(struct mm_lru_walk *w, struct sweep_src *src, struct mm_store *st, unsigned cls,
+           mm_reltime_t now)
+{
+    src->st = st;
+    src->cls = cls;
+    memset(w, 0, sizeof(*w));
+    w->now = now;
+    w->max_walk = EVICT_WALK;
+    w->evict = st->cfg.evict;
+    w->dead = sweep_dead;
+    w->span = sweep_span;
+    w->chunk = sweep_chunk;
+    w->release = sweep_release;
+    w->arg = src;
+}
+
+static struct mm_item *
+evict_one(struct mm_store *st, unsigned cls, mm_reltime_t now)
+{
+    struct sweep_src src;
     struct mm_lru_walk w;
-    struct mm_item *victim;
     bool reclaimed;
-    unsigned start;
-    unsigned i;
+    struct mm_item *victim;
 
-    w.now = now;
-    w.max_walk = EVICT_WALK;
-    w.evict = st->cfg.evict;
-    w.dead = walk_dead;
-    w.arg = st;
-    victim = mm_lru_evict(lru_of(st, shard, cls), st->ht, &w, &reclaimed);
-    if (victim != NULL || st->nshards == 1) {
-        return evicted(st, victim, reclaimed, now);
-    }
-    /* The own list had nothing to give: steal from the other shards,
-     * starting at a rotating one so no shard is always first. */
-    start = __atomic_fetch_add(&st->evict_rr, 1, __ATOMIC_RELAXED);
-    for (i = 0; i < st->nshards && victim == NULL; i++) {
-        unsigned s = (start + i) % st->nshards;
-
-        if (s != shard) {
-            victim = mm_lru_evict(lru_of(st, s, cls), st->ht, &w, &reclaimed);
-        }
-    }
+    sweep_init(&w, &src, st, cls, now);
+    victim = mm_lru_evict(lru_of(st, cls), st->ht, &w, &reclaimed);
     return evicted(st, victim, reclaimed, now);
 }
 
@@ -486,7 +516,7 @@ evict_one(struct mm_store *st, unsigned cls, unsigned shard, mm_reltime_t now)
  * evicting as needed. The caller may hold one stripe lock; the walker skips
  * items under it. */
 static void *
-alloc_mem(struct mm_store *st, unsigned cls, unsigned shard, size_t total, mm_reltime_t now)
+alloc_mem(struct mm_store *st, unsigned cls, size_t total, mm_reltime_t now)
 {
     int tries;
 
@@ -498,11 +528,11 @@ alloc_mem(struct mm_store *st, unsigned cls, unsigned shard, size_t total, mm_re
         if (p != NULL) {
             return p;
         }
-        victim = evict_one(st, cls, shard, now);
+        victim = evict_one(st, cls, now);
         if (victim == NULL && cls != MM_ITEM_CLS_LARGE) {
             /* Large items give their memory back to the global pool, from
              * which this class may then take a new page. */
-            victim = evict_one(st, MM_ITEM_CLS_LARGE, shard, now);
+            victim = evict_one(st, MM_ITEM_CLS_LARGE, now);
         }
         if (victim == NULL) {
             break;
@@ -529,16 +559,16 @@ item_alloc(struct mm_store *st, const char *key, size_t nkey, unsigned shard, ui
     /* memcached's own size (with its NUL after the key and "\r\n" after the
      * value) decides "too large", so both refuse the same values. */
     total = mm_item_ntotal(nkey, vlen, st->cfg.use_cas);
-    mc_total = total + 3;
+    mc_total = mm_item_mc_total(nkey, vlen, st->cfg.use_cas);
     if (nkey == 0 || nkey > MM_STORE_KEY_MAX || mc_total > st->cfg.item_size_max) {
         __atomic_fetch_add(&st->too_large, 1, __ATOMIC_RELAXED);
         *rc = MM_STORE_TOO_LARGE;
         return NULL;
     }
     cls = mm_slab_class(&st->slab, total);
-    it = alloc_mem(st, cls, shard, total, now);
+    it = alloc_mem(st, cls, total, now);
     if (it == NULL) {
-        struct mm_lru *l = lru_of(st, shard, cls);
+        struct mm_lru *l = lru_of(st, cls);
 
         pthread_mutex_lock(&l->lock);
         l->c.outofmemory++;
@@ -1043,14 +1073,12 @@ emit_u64(mm_store_emit_fn emit, void *arg, const char *name, uint64_t v)
 }
 
 static void
-lru_snapshot(struct mm_lru *l, uint64_t *count, uint64_t *bytes, struct mm_lru_counters *c,
-             mm_reltime_t *tail_atime)
+lru_snapshot(struct mm_lru *l, uint64_t *count, uint64_t *bytes, struct mm_lru_counters *c)
 {
+    *count = __atomic_load_n(&l->count, __ATOMIC_RELAXED);
+    *bytes = __atomic_load_n(&l->bytes, __ATOMIC_RELAXED);
     pthread_mutex_lock(&l->lock);
-    *count = l->count;
-    *bytes = l->bytes;
     *c = l->c;
-    *tail_atime = l->tail != NULL ? mm_item_load_atime(l->tail) : 0;
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -1069,13 +1097,12 @@ mm_store_stats_get(struct mm_store *st, struct mm_store_stats *out)
     size_t i;
 
     memset(out, 0, sizeof(*out));
-    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+    for (i = 0; i < st->nlru; i++) {
         struct mm_lru_counters c;
         uint64_t count;
         uint64_t bytes;
-        mm_reltime_t ta;
 
-        lru_snapshot(&st->lru[i], &count, &bytes, &c, &ta);
+        lru_snapshot(&st->lru[i], &count, &bytes, &c);
         out->curr_items += count;
         out->bytes += bytes;
         out->evictions += c.evicted;
@@ -1151,19 +1178,15 @@ emit_cls(mm_store_emit_fn emit, void *arg, const char *prefix, unsigned id, cons
     emit_u64(emit, arg, name, v);
 }
 
-/* Class ops summed over shards; the largest class also reports the large
- * items, which have no class of their own in memcached's tables. */
+/* Class ops; the largest class also reports the large items, which have no
+ * class of their own in memcached's tables. */
 static void
 class_ops(struct mm_store *st, unsigned id, struct mm_lru_ops *o)
 {
-    unsigned s;
-
     memset(o, 0, sizeof(*o));
-    for (s = 0; s < st->nshards; s++) {
-        ops_snapshot(lru_of(st, s, id), o);
-        if (id == st->slab.nclasses) {
-            ops_snapshot(lru_of(st, s, MM_ITEM_CLS_LARGE), o);
-        }
+    ops_snapshot(lru_of(st, id), o);
+    if (id == st->slab.nclasses) {
+        ops_snapshot(lru_of(st, MM_ITEM_CLS_LARGE), o);
     }
 }
 
@@ -1212,14 +1235,15 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
         uint64_t number = 0;
         uint64_t bytes = 0;
         uint64_t age = 0;
-        unsigned s;
         unsigned k;
 
         memset(&sum, 0, sizeof(sum));
-        for (s = 0; s < st->nshards; s++) {
+        {
             for (k = 0; k < 2; k++) {
                 unsigned cls = k == 0 ? id : MM_ITEM_CLS_LARGE;
                 struct mm_lru_counters c;
+                struct sweep_src src;
+                struct mm_lru_walk w;
                 uint64_t count;
                 uint64_t b;
                 mm_reltime_t ta;
@@ -1227,10 +1251,14 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
                 if (k == 1 && id != st->slab.nclasses) {
                     break;
                 }
-                lru_snapshot(lru_of(st, s, cls), &count, &b, &c, &ta);
+                lru_snapshot(lru_of(st, cls), &count, &b, &c);
                 number += count;
                 bytes += b;
-                if (count != 0 && now > ta && now - ta > age) {
+                /* The age of the next eviction candidate, where
+                 * memcached gives its LRU tail's. */
+                sweep_init(&w, &src, st, cls, now);
+                if (count != 0 && mm_lru_hand_atime(lru_of(st, cls), &w, &ta) && now > ta &&
+                    now - ta > age) {
                     age = now - ta;
                 }
                 sum.evicted += c.evicted;
@@ -1355,7 +1383,7 @@ mm_store_stats_reset(struct mm_store *st)
 {
     size_t i;
 
-    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
+    for (i = 0; i < st->nlru; i++) {
         struct mm_lru *l = &st->lru[i];
 
         pthread_mutex_lock(&l->lock);
@@ -1374,38 +1402,49 @@ mm_store_stats_reset(struct mm_store *st)
 /* ------------------------------------------------------------------ */
 /* Test aids                                                           */
 
+static void
+audit_one(struct mm_store_audit *out, const struct mm_item *it)
+{
+    /* Quiescent store: a chunk with references is an item (linked or
+     * held), one without is free. */
+    if (it == NULL || mm_item_refcnt(it) == 0) {
+        return;
+    }
+    out->lru_items++;
+    out->walked_bytes += mm_item_total(it);
+    if (!(it->iflags & MM_ITEM_F_LINKED)) {
+        out->not_linked++;
+    }
+    if (mm_item_refcnt(it) != 1) {
+        out->extra_refs++;
+    }
+}
+
 void
 mm_store_audit(struct mm_store *st, struct mm_store_audit *out)
 {
     size_t i;
     unsigned id;
+    uint64_t k;
 
     memset(out, 0, sizeof(*out));
-    for (i = 0; i < (size_t)st->nshards * st->nlru; i++) {
-        struct mm_lru *l = &st->lru[i];
-        const struct mm_item *it;
-
-        pthread_mutex_lock(&l->lock);
-        out->lru_bytes += l->bytes;
-        for (it = l->head; it != NULL; it = it->lru_next) {
-            out->lru_items++;
-            out->walked_bytes += mm_item_total(it);
-            if (!(it->iflags & MM_ITEM_F_LINKED)) {
-                out->not_linked++;
-            }
-            if (mm_item_refcnt(it) != 1) {
-                out->extra_refs++;
-            }
-        }
-        pthread_mutex_unlock(&l->lock);
+    for (i = 0; i < st->nlru; i++) {
+        out->lru_bytes += __atomic_load_n(&st->lru[i].bytes, __ATOMIC_RELAXED);
     }
-    out->ht_items = mm_ht_count(st->ht);
     for (id = 1; id <= st->slab.nclasses; id++) {
         struct mm_slab_class_stats cs;
+        uint64_t n = mm_slab_carved(&st->slab, id);
 
+        for (k = 0; k < n; k++) {
+            audit_one(out, mm_slab_chunk(&st->slab, id, k));
+        }
         mm_slab_class_stats(&st->slab, id, &cs);
         out->slab_used += cs.used;
     }
+    for (k = 0; k < mm_slab_large_span(&st->slab); k++) {
+        audit_one(out, mm_slab_large_at(&st->slab, (uint32_t)k));
+    }
+    out->ht_items = mm_ht_count(st->ht);
     out->large_items = __atomic_load_n(&st->slab.large_count, __ATOMIC_RELAXED);
 }
 

@@ -885,14 +885,25 @@ START_TEST(test_eviction_keeps_newest)
 }
 END_TEST
 
+/* Chunks per page of the class that holds a 12-byte key and a 100-byte
+ * value, the items of the tests below. */
+static unsigned
+per_page_of_test_item(void)
+{
+    struct mm_slab *sl = mm_store_slab(st);
+
+    return sl->cls[mm_slab_class(sl, mm_item_ntotal(12, 100, true))].perslab;
+}
+
 START_TEST(test_reclaim_expired_first)
 {
     char key[32];
     char val[100];
     unsigned i;
-    unsigned per_page = 1048576 / 192; /* class of a ~170-byte item */
+    unsigned per_page;
 
     small_store(1u << 20, true);
+    per_page = per_page_of_test_item();
     memset(val, 'v', sizeof(val));
     /* Fill the single page; the first half expire at 1005. */
     for (i = 0; i < per_page; i++) {
@@ -929,7 +940,7 @@ START_TEST(test_no_evict_nomem)
         }
     }
     ck_assert_int_eq(rc, MM_STORE_NOMEM);
-    ck_assert_uint_eq(i, 1048576 / 192);
+    ck_assert_uint_eq(i, per_page_of_test_item());
     /* Nothing was evicted: the first key is still there. */
     ck_assert_ptr_nonnull(get_val("key:00000000"));
     /* An expired item may still be reclaimed under -M. */
@@ -1122,7 +1133,7 @@ START_TEST(test_stats_fields)
     mm_store_stats(st, collect, NULL);
     ck_assert_str_eq(stat("curr_items"), "1");
     ck_assert_str_eq(stat("total_items"), "1");
-    ck_assert_str_eq(stat("bytes"), "58"); /* 48 + 8 + 1 + 1 */
+    ck_assert_str_eq(stat("bytes"), "42"); /* 48 + 8 + 1 + 1 */
     ck_assert_str_eq(stat("limit_maxbytes"), "67108864");
     ck_assert_str_eq(stat("hash_power_level"), "8");
     ck_assert_str_eq(stat("hash_bytes"), "2048");
@@ -1135,10 +1146,17 @@ START_TEST(test_stats_fields)
     stats_n = 0;
     mm_store_stats_slabs(st, collect, NULL);
     ck_assert_str_eq(stats_tab[0].name, "1:chunk_size");
-    ck_assert_str_eq(stat("1:chunk_size"), "96");
-    ck_assert_str_eq(stat("1:chunks_per_page"), "10922");
-    ck_assert_str_eq(stat("1:total_pages"), "1");
-    ck_assert_str_eq(stat("1:total_chunks"), "10922");
+    {
+        const struct mm_slab_class *c1 = &mm_store_slab(st)->cls[1];
+        char num[32];
+
+        snprintf(num, sizeof(num), "%u", (unsigned)c1->size);
+        ck_assert_str_eq(stat("1:chunk_size"), num);
+        snprintf(num, sizeof(num), "%u", (unsigned)(1048576 / c1->size));
+        ck_assert_str_eq(stat("1:chunks_per_page"), num);
+        ck_assert_str_eq(stat("1:total_pages"), "1");
+        ck_assert_str_eq(stat("1:total_chunks"), num);
+    }
     ck_assert_str_eq(stat("1:used_chunks"), "1");
     ck_assert_str_eq(stat("1:get_hits"), "1");
     ck_assert_str_eq(stat("1:cmd_set"), "1");
@@ -1150,7 +1168,7 @@ START_TEST(test_stats_fields)
     mm_store_stats_items(st, collect, NULL);
     ck_assert_str_eq(stats_tab[0].name, "items:1:number");
     ck_assert_str_eq(stat("items:1:number"), "1");
-    ck_assert_str_eq(stat("items:1:mem_requested"), "58");
+    ck_assert_str_eq(stat("items:1:mem_requested"), "42");
     ck_assert_str_eq(stat("items:1:evicted"), "0");
     ck_assert_ptr_nonnull(stat("items:1:hits_to_temp"));
     ck_assert_ptr_null(stat("items:2:number"));
