@@ -130,10 +130,22 @@ server_stop()
 }
 
 # Server CPU seconds (user + system) from its own stats.
+# server_cpu PORT: "TOTAL SYSTEM" CPU seconds of the server so far (its own
+# rusage_user + rusage_system, and rusage_system alone: the kernel's share).
 server_cpu()
 {
     printf 'stats\r\nquit\r\n' | timeout 5 nc -q1 127.0.0.1 "$1" |
-        awk '/^STAT rusage_(user|system) / { s += $3 } END { printf "%.6f\n", s }'
+        awk '/^STAT rusage_(user|system) / { s += $3 } /^STAT rusage_system / { k = $3 }
+             END { printf "%.6f %.6f\n", s, k }'
+}
+
+# per_mreq C0 C1 N: "TOTAL SYSTEM" CPU seconds per million requests between
+# two server_cpu readings.
+per_mreq()
+{
+    awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        if (n > 0) printf "%.3f %.3f", (y[1] - x[1]) / n * 1e6, (y[2] - x[2]) / n * 1e6; else print "nan nan" }'
 }
 
 server_stat()
@@ -167,7 +179,7 @@ if [ $memory_only = no ]; then
     mm_say "starting mmem and memcached (-t $threads -m $mem -c $conns_max)"
     server_start mmem "$port_base"
     server_start memcached "$((port_base + 1))"
-    printf '# workload server round rps p50_us p99_us p999_us cpu_s_per_Mreq errors\n' >>"$results"
+    printf '# workload server round rps p50_us p99_us p999_us cpu_s_per_Mreq errors sys_s_per_Mreq\n' >>"$results"
 
     run_one()
     {
@@ -185,10 +197,12 @@ if [ $memory_only = no ]; then
         line=$("$load" -p "$port" -t "$secs" -n 50000000 -e "$round" -l "$name" $loadargs)
         c1=$(server_cpu "$port")
         req=$(field "$line" requests)
-        cpu=$(awk -v a="$c0" -v b="$c1" -v n="$req" 'BEGIN { if (n > 0) printf "%.3f", (b - a) / n * 1e6; else print "nan" }')
-        printf '%s %s %s %s %s %s %s %s %s\n' "$name" "$server" "$round" "$(field "$line" rps)" \
+        # shellcheck disable=SC2046 # two numbers, split on purpose
+        set -- $(per_mreq "$c0" "$c1" "$req")
+        cpu=$1
+        printf '%s %s %s %s %s %s %s %s %s %s\n' "$name" "$server" "$round" "$(field "$line" rps)" \
             "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$(field "$line" p999_us)" "$cpu" \
-            "$(field "$line" errors)" >>"$results"
+            "$(field "$line" errors)" "$2" >>"$results"
         printf '  %-10s %-9s round %s: %s req/s, p99 %s us, %s cpu-s/Mreq\n' "$name" "$server" "$round" \
             "$(field "$line" rps)" "$(field "$line" p99_us)" "$cpu" >&2
     }
@@ -217,8 +231,10 @@ if [ $memory_only = no ]; then
                 tps=$(timeout $((secs + 30)) memcaslap -s "127.0.0.1:$p" -t "${secs}s" -c 16 -T 1 -X 32 2>&1 |
                     awk '/^Run time:/ { for (i = 1; i <= NF; i++) if ($i == "TPS:") print $(i + 1) }')
                 c1=$(server_cpu "$p")
-                cpu=$(awk -v a="$c0" -v b="$c1" -v t="$tps" -v s="$secs" 'BEGIN { n = t * s; if (n > 0) printf "%.3f", (b - a) / n * 1e6; else print "nan" }')
-                printf 'memcaslap %s %s %s - - - %s 0\n' "$s" "$r" "${tps:-0}" "$cpu" >>"$results"
+                # shellcheck disable=SC2046 # two numbers, split on purpose
+                set -- $(per_mreq "$c0" "$c1" "$(awk -v t="${tps:-0}" -v s="$secs" 'BEGIN { printf "%.0f", t * s }')")
+                cpu=$1
+                printf 'memcaslap %s %s %s - - - %s 0 %s\n' "$s" "$r" "${tps:-0}" "$cpu" "$2" >>"$results"
                 printf '  %-10s %-9s round %s: %s req/s, %s cpu-s/Mreq\n' memcaslap "$s" "$r" "${tps:-0}" "$cpu" >&2
             done
             r=$((r + 1))
@@ -314,20 +330,20 @@ $1 == "conns" { cidle[$2] = $7; cused[$2] = $8; ccount[$2] = $3; next }
     if (!(w in seen)) { seen[w] = 1; order[++nw] = w }
     k = w SUBSEP s
     n[k]++; sum[k] += $4
-    p50[k] += $5; p99[k] += $6; p999[k] += $7; cpu[k] += $8
+    p50[k] += $5; p99[k] += $6; p999[k] += $7; cpu[k] += $8; sys[k] += $10
 }
 END {
     printf "mmem vs memcached: -t %s, %s s per run, mean of %s round(s)\n\n", threads, secs, rounds
-    printf "%-10s %-9s %10s %8s %8s %9s %11s\n", "workload", "server", "req/s", "p50 us", "p99 us", "p99.9 us", "cpu-s/Mreq"
+    printf "%-10s %-9s %10s %8s %8s %9s %11s %7s\n", "workload", "server", "req/s", "p50 us", "p99 us", "p99.9 us", "cpu-s/Mreq", "kernel"
     for (i = 1; i <= nw; i++) {
         w = order[i]
         for (j = 0; j < 2; j++) {
             s = j ? "memcached" : "mmem"; k = w SUBSEP s
             if (!n[k]) continue
             if (w == "memcaslap")
-                printf "%-10s %-9s %10.0f %8s %8s %9s %11.2f\n", w, s, sum[k] / n[k], "-", "-", "-", cpu[k] / n[k]
+                printf "%-10s %-9s %10.0f %8s %8s %9s %11.2f %6.0f%%\n", w, s, sum[k] / n[k], "-", "-", "-", cpu[k] / n[k], (cpu[k] > 0 ? 100 * sys[k] / cpu[k] : 0)
             else
-                printf "%-10s %-9s %10.0f %8.1f %8.1f %9.1f %11.2f\n", w, s, sum[k] / n[k], p50[k] / n[k], p99[k] / n[k], p999[k] / n[k], cpu[k] / n[k]
+                printf "%-10s %-9s %10.0f %8.1f %8.1f %9.1f %11.2f %6.0f%%\n", w, s, sum[k] / n[k], p50[k] / n[k], p99[k] / n[k], p999[k] / n[k], cpu[k] / n[k], (cpu[k] > 0 ? 100 * sys[k] / cpu[k] : 0)
         }
         a = w SUBSEP "mmem"; b = w SUBSEP "memcached"
         if (n[a] && n[b] && sum[b] > 0 && cpu[b] > 0)

@@ -8,7 +8,7 @@
 #include "mmem/clock.h"
 
 /* An item: one key and its raw value (no "\r\n"), living in a slab chunk or,
- * when larger than the largest chunk, in one exact-size allocation. The value
+ * when larger than the largest chunk, in one exact-size mapping. The value
  * is always contiguous.
  *
  *   offset
@@ -16,15 +16,14 @@
  *      | h_next          (8)           |  stripe lock (free-list link when free)
  *    8 | atime           (4)           |  last store/refresh (reltime)
  *   12 | exptime         (4)           |  0 = never
- *   16 | vlen            (4)           |  value bytes
- *   20 | client_flags    (4)           |
- *   24 | refcnt (2) iflags (1) cls (1) |  refcnt atomic, saturating; 0 = free
- *   28 | nkey shard layout spare (1 ea) |
- *   32 +-------------------------------+
- *      | cas (8 bytes, absent with -C) |
- *      +-------------------------------+
+ *   16 | vlen (24 bits) nkey (8 bits)  |  immutable
+ *   20 | refcnt (2) iflags (1)         |  refcnt atomic, saturating; 0 = free
+ *   23 | class + layout bits (1)       |  immutable
+ *   24 +-------------------------------+
+ *      | vlen (4): large items only    |
+ *      | cas (8): absent with -C       |
+ *      | client flags (4): absent if 0 |
  *      | key (nkey bytes, no NUL)      |
- *      +-------------------------------+
  *      | value (vlen bytes, no \r\n)   |
  *      +-------------------------------+
  *

@@ -1,23 +1,35 @@
-/* Item accessors and the saturating reference count. An item is a fixed
- * 48-byte header, an optional CAS, the key and the raw value in one block;
- * this file knows the layout, the other store files use these helpers and
- * never compute offsets themselves. */
+/* Item accessors and the saturating reference count. An item is a 24-byte
+ * header, then (each only where needed) a large item's length, the CAS and
+ * the client flags, then the key and the raw value, in one block; this file
+ * knows the layout, the other store files use these helpers and never
+ * compute offsets themselves. */
 #include "config.h"
 
 #include "store/item_int.h"
 
 #include <string.h>
 
+/* Bytes between the header and the key. */
 static inline size_t
-cas_size(const struct mm_item *it)
+pre_key(const struct mm_item *it)
 {
-    return (it->layout & MM_ITEM_L_CAS) ? 8u : 0u;
+    unsigned cl = it->cls_layout;
+
+    return ((cl & MM_ITEM_CLS_MASK) == MM_ITEM_CLS_LARGE ? MM_ITEM_LARGE_EXTRA : 0u) +
+           ((cl & MM_ITEM_L_CAS) ? 8u : 0u) + ((cl & MM_ITEM_L_FLAGS) ? 4u : 0u);
+}
+
+/* Offset of the CAS (when present). */
+static inline size_t
+cas_off(const struct mm_item *it)
+{
+    return MM_ITEM_HDR_SIZE + (mm_item_cls(it) == MM_ITEM_CLS_LARGE ? MM_ITEM_LARGE_EXTRA : 0u);
 }
 
 const char *
 mm_item_key(const struct mm_item *it)
 {
-    return (const char *)it + MM_ITEM_HDR_SIZE + cas_size(it);
+    return (const char *)it + MM_ITEM_HDR_SIZE + pre_key(it);
 }
 
 uint8_t
@@ -29,31 +41,43 @@ mm_item_nkey(const struct mm_item *it)
 char *
 mm_item_data(struct mm_item *it)
 {
-    return (char *)it + MM_ITEM_HDR_SIZE + cas_size(it) + it->nkey;
+    return (char *)it + MM_ITEM_HDR_SIZE + pre_key(it) + it->nkey;
 }
 
 const char *
 mm_item_cdata(const struct mm_item *it)
 {
-    return (const char *)it + MM_ITEM_HDR_SIZE + cas_size(it) + it->nkey;
+    return (const char *)it + MM_ITEM_HDR_SIZE + pre_key(it) + it->nkey;
 }
 
 uint32_t
 mm_item_vlen(const struct mm_item *it)
 {
-    return it->vlen;
+    uint32_t v;
+
+    if (mm_item_cls(it) != MM_ITEM_CLS_LARGE) {
+        return it->vlen24;
+    }
+    memcpy(&v, (const char *)it + MM_ITEM_HDR_SIZE, sizeof(v));
+    return v;
 }
 
 uint32_t
 mm_item_flags(const struct mm_item *it)
 {
-    return it->client_flags;
+    uint32_t f = 0;
+
+    if (it->cls_layout & MM_ITEM_L_FLAGS) {
+        memcpy(&f, (const char *)it + cas_off(it) + ((it->cls_layout & MM_ITEM_L_CAS) ? 8u : 0u),
+               sizeof(f));
+    }
+    return f;
 }
 
 unsigned
 mm_item_clsid(const struct mm_item *it)
 {
-    return it->cls;
+    return mm_item_cls(it);
 }
 
 uint64_t
@@ -61,8 +85,8 @@ mm_item_cas(const struct mm_item *it)
 {
     uint64_t cas = 0;
 
-    if (it->layout & MM_ITEM_L_CAS) {
-        memcpy(&cas, (const char *)it + MM_ITEM_HDR_SIZE, sizeof(cas));
+    if (it->cls_layout & MM_ITEM_L_CAS) {
+        memcpy(&cas, (const char *)it + cas_off(it), sizeof(cas));
     }
     return cas;
 }
@@ -82,26 +106,31 @@ mm_item_atime(const struct mm_item *it)
 size_t
 mm_item_total(const struct mm_item *it)
 {
-    return MM_ITEM_HDR_SIZE + cas_size(it) + it->nkey + it->vlen;
+    return MM_ITEM_HDR_SIZE + pre_key(it) + it->nkey + mm_item_vlen(it);
 }
 
 void
-mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uint8_t shard,
-             bool cas, uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now)
+mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, bool cas,
+             uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now)
 {
     it->h_next = NULL;
     it->atime = now;
     it->exptime = exptime;
-    it->vlen = vlen;
-    it->client_flags = client_flags;
-    it->iflags = 0;
-    it->cls = cls;
     it->nkey = nkey;
-    it->shard = shard;
-    it->layout = cas ? MM_ITEM_L_CAS : 0;
-    it->spare = 0;
+    it->iflags = 0;
+    it->cls_layout =
+        (uint8_t)(cls | (cas ? MM_ITEM_L_CAS : 0u) | (client_flags != 0 ? MM_ITEM_L_FLAGS : 0u));
+    if (cls == MM_ITEM_CLS_LARGE) {
+        it->vlen24 = 0;
+        memcpy((char *)it + MM_ITEM_HDR_SIZE, &vlen, sizeof(vlen));
+    } else {
+        it->vlen24 = vlen;
+    }
     if (cas) {
-        memset((char *)it + MM_ITEM_HDR_SIZE, 0, 8);
+        memset((char *)it + cas_off(it), 0, 8);
+    }
+    if (client_flags != 0) {
+        memcpy((char *)it + cas_off(it) + (cas ? 8u : 0u), &client_flags, sizeof(client_flags));
     }
     memcpy((char *)mm_item_key(it), key, nkey);
     __atomic_store_n(&it->refcnt, 1, __ATOMIC_RELEASE);
@@ -110,8 +139,8 @@ mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uin
 void
 mm_item_set_cas(struct mm_item *it, uint64_t cas)
 {
-    if (it->layout & MM_ITEM_L_CAS) {
-        memcpy((char *)it + MM_ITEM_HDR_SIZE, &cas, sizeof(cas));
+    if (it->cls_layout & MM_ITEM_L_CAS) {
+        memcpy((char *)it + cas_off(it), &cas, sizeof(cas));
     }
 }
 

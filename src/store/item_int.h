@@ -14,18 +14,21 @@
 
 struct mm_item {
     struct mm_item *h_next; /* stripe lock; a free chunk's link overlays it */
-    mm_reltime_t atime;     /* written under stripe + lru lock; read relaxed */
+    mm_reltime_t atime;     /* written under stripe lock; read relaxed */
     mm_reltime_t exptime;   /* written under stripe lock; read relaxed */
-    uint32_t vlen;
-    uint32_t client_flags;
+    /* Immutable after init. A slab item's value is below 16 MB (chunks are
+     * at most a page); a large item keeps vlen24 at 0 and its 32-bit length
+     * right after the header. */
+    uint32_t vlen24 : 24;
+    uint32_t nkey : 8;
     uint16_t refcnt; /* __atomic builtins only; 0 while the chunk is free */
     uint8_t iflags;  /* MM_ITEM_F_*, stripe lock */
-    uint8_t cls;     /* slab class id; MM_ITEM_CLS_LARGE for exact-size items */
-    uint8_t nkey;
-    uint8_t shard;
-    uint8_t layout; /* MM_ITEM_L_*, immutable after init */
-    uint8_t spare;
-    /* followed by: [cas (8)] key value */
+    /* The slab class (low bits; MM_ITEM_CLS_LARGE for a large item) and the
+     * layout bits MM_ITEM_L_*; immutable after init, so lock-free readers
+     * may use it while iflags changes under the stripe lock. */
+    uint8_t cls_layout;
+    /* followed by: [vlen (4), large items only] [cas (8)] [client flags (4)]
+     * key value */
 };
 
 /* Linked into the hash table and an LRU; holds one reference. */
@@ -41,13 +44,19 @@ struct mm_item {
 /* Meta protocol: some client was handed the recache token (W). */
 #define MM_ITEM_F_TOKEN 0x10u
 
-/* layout bit: the 8-byte CAS follows the header. Kept apart from iflags
- * because lock-free readers (key/value accessors) need it while iflags
- * changes under the stripe lock. */
-#define MM_ITEM_L_CAS 0x01u
+/* Layout bits in cls_layout: an 8-byte CAS follows the header (absent with
+ * -C); a 4-byte client flags word follows (absent when the flags are 0, as
+ * in memcached). */
+#define MM_ITEM_L_CAS 0x80u
+#define MM_ITEM_L_FLAGS 0x40u
+#define MM_ITEM_CLS_MASK 0x3fu
 
 /* Items larger than the largest slab chunk have their own allocation. */
 #define MM_ITEM_CLS_LARGE 0u
+/* Bytes a large item adds after the header: its 32-bit value length. */
+#define MM_ITEM_LARGE_EXTRA 4u
+/* Longest value a slab item can describe (vlen24). */
+#define MM_ITEM_SLAB_VLEN_MAX ((1u << 24) - 1u)
 
 /* A refcount that reaches this value stays there: the item is pinned for
  * the rest of the process rather than risk a wrap to zero and a free while
@@ -56,11 +65,18 @@ struct mm_item {
 
 #define MM_ITEM_HDR_SIZE (sizeof(struct mm_item))
 
-/* Header + optional CAS + key + value: the bytes the item occupies. */
+/* Header + optional CAS + optional flags + key + value: the bytes a slab
+ * item occupies (a large item adds MM_ITEM_LARGE_EXTRA). */
 static inline size_t
-mm_item_ntotal(size_t nkey, size_t vlen, bool cas)
+mm_item_ntotal(size_t nkey, size_t vlen, bool cas, bool flags)
 {
-    return MM_ITEM_HDR_SIZE + (cas ? 8u : 0u) + nkey + vlen;
+    return MM_ITEM_HDR_SIZE + (cas ? 8u : 0u) + (flags ? 4u : 0u) + nkey + vlen;
+}
+
+static inline unsigned
+mm_item_cls(const struct mm_item *it)
+{
+    return it->cls_layout & MM_ITEM_CLS_MASK;
 }
 
 size_t mm_item_total(const struct mm_item *it);
@@ -78,9 +94,8 @@ mm_item_mc_total(size_t nkey, size_t vlen, bool cas)
  * last with release order: the eviction scan looks at chunks it does not
  * own and reads a header only after it has taken a reference (see
  * mm_item_pin), so everything written here is visible to it by then. */
-void mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uint8_t shard,
-                  bool cas, uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen,
-                  mm_reltime_t now);
+void mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, bool cas,
+                  uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now);
 
 void mm_item_set_cas(struct mm_item *it, uint64_t cas);
 

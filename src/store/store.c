@@ -79,7 +79,7 @@ lru_of(struct mm_store *st, unsigned cls)
 static inline struct mm_lru *
 lru_item(struct mm_store *st, const struct mm_item *it)
 {
-    return lru_of(st, it->cls);
+    return lru_of(st, mm_item_cls(it));
 }
 
 #define OP_INCR(st, it, field)                                                                     \
@@ -166,10 +166,10 @@ mm_store_create(const struct mm_store_cfg *cfg)
 static void
 item_free(struct mm_store *st, struct mm_item *it)
 {
-    if (it->cls == MM_ITEM_CLS_LARGE) {
+    if (mm_item_cls(it) == MM_ITEM_CLS_LARGE) {
         mm_slab_large_free(&st->slab, it, mm_item_total(it));
     } else {
-        mm_slab_free(&st->slab, it, it->cls);
+        mm_slab_free(&st->slab, it, mm_item_cls(it));
     }
 }
 
@@ -275,7 +275,9 @@ sizes_count(struct mm_store *st, const struct mm_item *it, uint32_t delta)
     if (hist == NULL || mm_item_cas(it) < __atomic_load_n(&st->sizes_cas_min, __ATOMIC_RELAXED)) {
         return;
     }
-    bucket = (mm_item_mc_total(it->nkey, it->vlen, (it->layout & MM_ITEM_L_CAS) != 0) + 31) / 32;
+    bucket =
+        (mm_item_mc_total(it->nkey, mm_item_vlen(it), (it->cls_layout & MM_ITEM_L_CAS) != 0) + 31) /
+        32;
     if (bucket < st->nsizes) {
         __atomic_fetch_add(&hist[bucket], delta, __ATOMIC_RELAXED);
     }
@@ -375,7 +377,7 @@ walk_one(void *arg, const struct mm_item *it)
     wi.key = mm_item_key(it);
     wi.nkey = it->nkey;
     wi.fetched = (it->iflags & MM_ITEM_F_FETCHED) != 0;
-    wi.cls = it->cls;
+    wi.cls = mm_item_cls(it);
     wi.exptime = mm_item_load_exptime(it);
     wi.atime = mm_item_load_atime(it);
     wi.cas = mm_item_cas(it);
@@ -436,7 +438,7 @@ evicted(struct mm_store *st, struct mm_item *victim, bool reclaimed, mm_reltime_
         mm_watch_eviction(st->cfg.watch, mm_item_key(victim), victim->nkey,
                           (victim->iflags & MM_ITEM_F_FETCHED) != 0,
                           exp != 0 ? (int64_t)exp - (int64_t)now : -1,
-                          now > atime ? now - atime : 0, victim->cls, victim->vlen);
+                          now > atime ? now - atime : 0, mm_item_cls(victim), mm_item_vlen(victim));
     }
     return victim;
 }
@@ -537,7 +539,7 @@ alloc_mem(struct mm_store *st, unsigned cls, size_t total, mm_reltime_t now)
         if (victim == NULL) {
             break;
         }
-        if (cls != MM_ITEM_CLS_LARGE && victim->cls == cls) {
+        if (cls != MM_ITEM_CLS_LARGE && mm_item_cls(victim) == cls) {
             /* Same chunk size: hand the chunk over directly, so no other
              * thread can take it between a free and our next try. */
             return victim;
@@ -548,7 +550,7 @@ alloc_mem(struct mm_store *st, unsigned cls, size_t total, mm_reltime_t now)
 }
 
 static struct mm_item *
-item_alloc(struct mm_store *st, const char *key, size_t nkey, unsigned shard, uint32_t client_flags,
+item_alloc(struct mm_store *st, const char *key, size_t nkey, uint32_t client_flags,
            mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now, enum mm_store_rc *rc)
 {
     size_t total;
@@ -558,14 +560,17 @@ item_alloc(struct mm_store *st, const char *key, size_t nkey, unsigned shard, ui
 
     /* memcached's own size (with its NUL after the key and "\r\n" after the
      * value) decides "too large", so both refuse the same values. */
-    total = mm_item_ntotal(nkey, vlen, st->cfg.use_cas);
+    total = mm_item_ntotal(nkey, vlen, st->cfg.use_cas, client_flags != 0);
     mc_total = mm_item_mc_total(nkey, vlen, st->cfg.use_cas);
     if (nkey == 0 || nkey > MM_STORE_KEY_MAX || mc_total > st->cfg.item_size_max) {
         __atomic_fetch_add(&st->too_large, 1, __ATOMIC_RELAXED);
         *rc = MM_STORE_TOO_LARGE;
         return NULL;
     }
-    cls = mm_slab_class(&st->slab, total);
+    cls = vlen <= MM_ITEM_SLAB_VLEN_MAX ? mm_slab_class(&st->slab, total) : MM_ITEM_CLS_LARGE;
+    if (cls == MM_ITEM_CLS_LARGE) {
+        total += MM_ITEM_LARGE_EXTRA;
+    }
     it = alloc_mem(st, cls, total, now);
     if (it == NULL) {
         struct mm_lru *l = lru_of(st, cls);
@@ -577,8 +582,8 @@ item_alloc(struct mm_store *st, const char *key, size_t nkey, unsigned shard, ui
         *rc = MM_STORE_NOMEM;
         return NULL;
     }
-    mm_item_init(it, key, (uint8_t)nkey, (uint8_t)cls, (uint8_t)shard, st->cfg.use_cas,
-                 client_flags, exptime, vlen, now);
+    mm_item_init(it, key, (uint8_t)nkey, (uint8_t)cls, st->cfg.use_cas, client_flags, exptime, vlen,
+                 now);
     *rc = MM_STORE_OK;
     return it;
 }
@@ -635,7 +640,7 @@ mm_store_mget(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
 
         /* Allocating under the stripe is what append does too; it makes
          * the miss and the creation one step. */
-        it = item_alloc(st, key, nkey, mm_ht_shard(st->ht, h), 0, m->vivify_exp, 0, now, &rc);
+        it = item_alloc(st, key, nkey, 0, m->vivify_exp, 0, now, &rc);
         if (it != NULL) {
             link_locked(st, it, h, now);
             m->created = true;
@@ -716,8 +721,11 @@ mm_store_reserve(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
 {
     enum mm_store_rc dummy;
 
-    return item_alloc(st, key, nkey, mm_ht_shard(st->ht, h), client_flags, exptime, vlen,
-                      now_of(st), rc != NULL ? rc : &dummy);
+    /* Memory is per class, not per shard, so the hash is not needed until
+     * the commit; the caller has it at hand either way. */
+    (void)h;
+    return item_alloc(st, key, nkey, client_flags, exptime, vlen, now_of(st),
+                      rc != NULL ? rc : &dummy);
 }
 
 void
@@ -733,25 +741,25 @@ combine_locked(struct mm_store *st, struct mm_item *old, struct mm_item *add, bo
                mm_reltime_t now)
 {
     enum mm_store_rc rc;
-    uint64_t vlen = (uint64_t)old->vlen + add->vlen;
+    uint64_t vlen = (uint64_t)mm_item_vlen(old) + mm_item_vlen(add);
     struct mm_item *it;
     char *dst;
 
     if (vlen > UINT32_MAX) {
         return NULL;
     }
-    it = item_alloc(st, mm_item_key(old), old->nkey, old->shard, old->client_flags,
-                    mm_item_load_exptime(old), (uint32_t)vlen, now, &rc);
+    it = item_alloc(st, mm_item_key(old), old->nkey, mm_item_flags(old), mm_item_load_exptime(old),
+                    (uint32_t)vlen, now, &rc);
     if (it == NULL) {
         return NULL;
     }
     dst = mm_item_data(it);
     if (append) {
-        memcpy(dst, mm_item_cdata(old), old->vlen);
-        memcpy(dst + old->vlen, mm_item_cdata(add), add->vlen);
+        memcpy(dst, mm_item_cdata(old), mm_item_vlen(old));
+        memcpy(dst + mm_item_vlen(old), mm_item_cdata(add), mm_item_vlen(add));
     } else {
-        memcpy(dst, mm_item_cdata(add), add->vlen);
-        memcpy(dst + add->vlen, mm_item_cdata(old), old->vlen);
+        memcpy(dst, mm_item_cdata(add), mm_item_vlen(add));
+        memcpy(dst + mm_item_vlen(add), mm_item_cdata(old), mm_item_vlen(old));
     }
     return it;
 }
@@ -766,7 +774,7 @@ mm_store_commit(struct mm_store *st, struct mm_item *it, enum mm_store_mode mode
     enum mm_store_rc rc = MM_STORE_OK;
     struct mm_item *old;
     struct mm_item *link = NULL;
-    unsigned shard = it->shard;
+    unsigned shard = mm_ht_shard(st->ht, h);
 
     mm_ht_lock(st->ht, h);
     OP_INCR(st, it, cmd_set);
@@ -970,7 +978,7 @@ mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, b
     }
     /* Large items are "too large to be a number", as memcached's chunked
      * items are. */
-    if (it->vlen == 0 || it->cls == MM_ITEM_CLS_LARGE) {
+    if (mm_item_vlen(it) == 0 || mm_item_cls(it) == MM_ITEM_CLS_LARGE) {
         rc = MM_STORE_NON_NUMERIC;
         goto out;
     }
@@ -978,7 +986,7 @@ mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, b
         rc = MM_STORE_EXISTS;
         goto out;
     }
-    if (!value_to_u64(mm_item_cdata(it), it->vlen, &v)) {
+    if (!value_to_u64(mm_item_cdata(it), mm_item_vlen(it), &v)) {
         rc = MM_STORE_NON_NUMERIC;
         goto out;
     }
@@ -990,12 +998,12 @@ mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, b
         OP_INCR(st, it, decr_hits);
     }
     res = (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-    if (res <= it->vlen && mm_item_refcnt(it) == 1) {
+    if (res <= mm_item_vlen(it) && mm_item_refcnt(it) == 1) {
         /* Nobody else holds it, so rewrite in place; the rest of the old
          * length becomes spaces (memcached's behaviour, kept for byte
          * compatibility: "100" decr 91 reads back as "9  "). */
         memcpy(mm_item_data(it), buf, res);
-        memset(mm_item_data(it) + res, ' ', it->vlen - res);
+        memset(mm_item_data(it) + res, ' ', mm_item_vlen(it) - res);
         mm_item_set_cas(it, next_cas(st));
         mm_lru_bump(lru_item(st, it), it, now);
     } else {
@@ -1003,10 +1011,10 @@ mm_store_delta(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, b
          * an earlier get in the same pipeline), so it must not change. The
          * copy keeps the old length, padded the same way, so the bytes a
          * client reads back do not depend on when earlier replies left. */
-        uint32_t nlen = res > it->vlen ? (uint32_t)res : it->vlen;
+        uint32_t nlen = res > mm_item_vlen(it) ? (uint32_t)res : mm_item_vlen(it);
         enum mm_store_rc arc;
-        struct mm_item *nit = item_alloc(st, key, nkey, it->shard, it->client_flags,
-                                         mm_item_load_exptime(it), nlen, now, &arc);
+        struct mm_item *nit =
+            item_alloc(st, key, nkey, mm_item_flags(it), mm_item_load_exptime(it), nlen, now, &arc);
 
         if (nit == NULL) {
             rc = MM_STORE_DELTA_NOMEM;

@@ -27,9 +27,9 @@ static struct mm_item *
 mk(const char *key)
 {
     size_t nkey = strlen(key);
-    struct mm_item *it = malloc(mm_item_ntotal(nkey, 0, false));
+    struct mm_item *it = malloc(mm_item_ntotal(nkey, 0, false, false));
 
-    mm_item_init(it, key, (uint8_t)nkey, 1, 0, false, 0, 0, 0, 0);
+    mm_item_init(it, key, (uint8_t)nkey, 1, false, 0, 0, 0, 0);
     return it;
 }
 
@@ -365,8 +365,8 @@ walk_count_fn(void *arg, const struct mm_item *it)
 {
     struct walk_count *w = arg;
 
-    ck_assert_uint_lt(it->client_flags, w->n);
-    w->seen[it->client_flags]++;
+    ck_assert_uint_lt(mm_item_flags(it), w->n);
+    w->seen[mm_item_flags(it)]++;
 }
 
 static struct mm_item *
@@ -374,9 +374,9 @@ mk_idx(uint64_t h, unsigned idx)
 {
     char key[32];
     size_t nkey = (size_t)snprintf(key, sizeof(key), "%llx", (unsigned long long)h);
-    struct mm_item *it = malloc(mm_item_ntotal(nkey, 0, false));
+    struct mm_item *it = malloc(mm_item_ntotal(nkey, 0, false, true));
 
-    mm_item_init(it, key, (uint8_t)nkey, 1, 0, false, idx, 0, 0, 0);
+    mm_item_init(it, key, (uint8_t)nkey, 1, false, idx, 0, 0, 0);
     return it;
 }
 

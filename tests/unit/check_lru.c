@@ -81,8 +81,8 @@ add_unlinked(unsigned i, mm_reltime_t exp, mm_reltime_t now)
     size_t nkey = (size_t)snprintf(key, sizeof(key), "k%u", i);
     struct mm_item *it = chunk_cb(NULL, used++);
 
-    ck_assert_uint_le(mm_item_ntotal(nkey, 4, true), CHUNK);
-    mm_item_init(it, key, (uint8_t)nkey, 1, 0, true, 0, exp, 4, now);
+    ck_assert_uint_le(mm_item_ntotal(nkey, 4, true, false), CHUNK);
+    mm_item_init(it, key, (uint8_t)nkey, 1, true, 0, exp, 4, now);
     memcpy(mm_item_data(it), "data", 4);
     return it;
 }

@@ -892,7 +892,7 @@ per_page_of_test_item(void)
 {
     struct mm_slab *sl = mm_store_slab(st);
 
-    return sl->cls[mm_slab_class(sl, mm_item_ntotal(12, 100, true))].perslab;
+    return sl->cls[mm_slab_class(sl, mm_item_ntotal(12, 100, true, false))].perslab;
 }
 
 START_TEST(test_reclaim_expired_first)
@@ -1133,7 +1133,7 @@ START_TEST(test_stats_fields)
     mm_store_stats(st, collect, NULL);
     ck_assert_str_eq(stat("curr_items"), "1");
     ck_assert_str_eq(stat("total_items"), "1");
-    ck_assert_str_eq(stat("bytes"), "42"); /* 48 + 8 + 1 + 1 */
+    ck_assert_str_eq(stat("bytes"), "34"); /* 48 + 8 + 1 + 1 */
     ck_assert_str_eq(stat("limit_maxbytes"), "67108864");
     ck_assert_str_eq(stat("hash_power_level"), "8");
     ck_assert_str_eq(stat("hash_bytes"), "2048");
@@ -1168,7 +1168,7 @@ START_TEST(test_stats_fields)
     mm_store_stats_items(st, collect, NULL);
     ck_assert_str_eq(stats_tab[0].name, "items:1:number");
     ck_assert_str_eq(stat("items:1:number"), "1");
-    ck_assert_str_eq(stat("items:1:mem_requested"), "42");
+    ck_assert_str_eq(stat("items:1:mem_requested"), "34");
     ck_assert_str_eq(stat("items:1:evicted"), "0");
     ck_assert_ptr_nonnull(stat("items:1:hits_to_temp"));
     ck_assert_ptr_null(stat("items:2:number"));
@@ -1201,7 +1201,13 @@ START_TEST(test_prealloc_store)
     stats_n = 0;
     mm_store_stats_slabs(st, collect, NULL);
     /* memcached -L gives every class a page up front. */
-    ck_assert_str_eq(stat("active_slabs"), "39");
+    {
+        char num[16];
+
+        snprintf(num, sizeof(num), "%u", mm_store_slab(st)->nclasses);
+        ck_assert_uint_ge(mm_store_slab(st)->nclasses, 30);
+        ck_assert_str_eq(stat("active_slabs"), num);
+    }
 }
 END_TEST
 
