@@ -35,8 +35,16 @@ mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
 
     /* memcached's rule: start at header + chunk_min, align to 8, multiply by
      * the factor (truncating), stop once the next size would reach
-     * chunk_max / factor; the last class is exactly chunk_max. */
+     * chunk_max / factor; the last class is exactly chunk_max. With the
+     * default factor that wastes up to a fifth of each chunk, 12% on
+     * average, which for small items is more than the header. So below
+     * fine_max (512 bytes by default, where most cached items are) the
+     * classes step by fine_step (16) bytes instead: at most 15 bytes
+     * wasted. Both parts together stay within the 63 class ids. */
     size = (unsigned)cfg->base;
+    if (cfg->fine_max > 0 && cfg->fine_step > 0 && size % cfg->fine_step) {
+        size += (unsigned)(cfg->fine_step - size % cfg->fine_step);
+    }
     while (id < MM_SLAB_MAX_CLASSES) {
         if ((double)size >= (double)sl->chunk_max / cfg->factor) {
             break;
@@ -46,7 +54,11 @@ mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
         }
         sl->cls[id].size = size;
         sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
-        size = (unsigned)(size * cfg->factor);
+        if (size < cfg->fine_max && cfg->fine_step > 0) {
+            size += (unsigned)cfg->fine_step;
+        } else {
+            size = (unsigned)(size * cfg->factor);
+        }
         id++;
     }
     sl->cls[id].size = (uint32_t)sl->chunk_max;

@@ -50,7 +50,11 @@ struct mm_slab_cfg {
     size_t base;      /* first class: item header + chunk_min (-n) */
     size_t page_size; /* 0 = 1 MB */
     size_t chunk_max; /* 0 = page_size / 2 */
-    bool prealloc;    /* -L: take the whole limit up front */
+    /* Below fine_max, classes step by fine_step bytes (a multiple of the
+     * alignment) instead of by the factor; 0 gives memcached's table. */
+    size_t fine_max;
+    size_t fine_step;
+    bool prealloc; /* -L: take the whole limit up front */
 };
 
 struct mm_slab {

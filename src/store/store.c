@@ -36,6 +36,10 @@
 
 #define DEFAULT_HASHPOWER 16u
 
+/* Slab classes step by 16 bytes up to 512 bytes (src/store/slab.c). */
+#define MM_STORE_FINE_MAX 512u
+#define MM_STORE_FINE_STEP 16u
+
 struct mm_store {
     struct mm_store_cfg cfg;
     struct mm_slab slab;
@@ -124,10 +128,11 @@ mm_store_create(const struct mm_store_cfg *cfg)
     memset(&scfg, 0, sizeof(scfg));
     scfg.mem_limit = st->cfg.mem_limit;
     scfg.factor = st->cfg.factor;
-    /* Same base as memcached (its 48-byte header + -n), so the class table
-     * matches memcached's; our items are 3 bytes smaller (no NUL after the
-     * key, no "\r\n"), which only helps them fit. */
+    /* The first class holds our header + -n bytes, as memcached's holds its
+     * own header + -n; fine classes below 512 bytes (doc/store.md). */
     scfg.base = MM_ITEM_HDR_SIZE + st->cfg.chunk_min;
+    scfg.fine_max = MM_STORE_FINE_MAX;
+    scfg.fine_step = MM_STORE_FINE_STEP;
     scfg.page_size = st->cfg.slab_page_size;
     scfg.chunk_max = st->cfg.slab_chunk_max;
     scfg.prealloc = st->cfg.prealloc;

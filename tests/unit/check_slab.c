@@ -44,6 +44,60 @@ START_TEST(test_class_table_matches_memcached)
 }
 END_TEST
 
+START_TEST(test_fine_classes)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    unsigned i;
+
+    /* mmem's default: 16-byte steps below 512 bytes, the factor above. */
+    cfg_default(&c, 64u << 20);
+    c.base = 20 + 48;
+    c.fine_max = 512;
+    c.fine_step = 16;
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(sl.cls[1].size, 80);
+    ck_assert_uint_eq(sl.cls[2].size, 96);
+    for (i = 1; sl.cls[i].size < 512; i++) {
+        ck_assert_uint_eq(sl.cls[i + 1].size, sl.cls[i].size + 16);
+    }
+    ck_assert_uint_eq(sl.cls[i].size, 512);
+    ck_assert_uint_eq(sl.cls[i + 1].size, 640);
+    ck_assert_uint_eq(sl.cls[i + 2].size, 800);
+    for (i = 1; i <= sl.nclasses; i++) {
+        ck_assert_uint_eq(sl.cls[i].size % MM_SLAB_ALIGN, 0);
+        if (i > 1) {
+            ck_assert_uint_gt(sl.cls[i].size, sl.cls[i - 1].size);
+        }
+    }
+    /* Still within the class ids an item can record, ending at chunk_max. */
+    ck_assert_uint_le(sl.nclasses, MM_SLAB_MAX_CLASSES);
+    ck_assert_uint_eq(sl.cls[sl.nclasses].size, 524288);
+    /* A 14-byte key, a 100-byte value, CAS and a 20-byte header: 142 bytes
+     * waste 2 (memcached's table: 152, and its own item needs 192). */
+    ck_assert_uint_eq(sl.cls[mm_slab_class(&sl, 142)].size, 144);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+START_TEST(test_fine_classes_cap)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+
+    /* A small factor on top: the table stops at 63 ids, the last one
+     * chunk_max, as memcached's does. */
+    cfg_default(&c, 64u << 20);
+    c.fine_max = 512;
+    c.fine_step = 16;
+    c.factor = 1.05;
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(sl.nclasses, MM_SLAB_MAX_CLASSES);
+    ck_assert_uint_eq(sl.cls[sl.nclasses].size, 524288);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
 START_TEST(test_class_table_factor_2)
 {
     struct mm_slab sl;
@@ -227,6 +281,8 @@ slab_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_class_table_matches_memcached);
     tcase_add_test(tc, test_class_table_factor_2);
+    tcase_add_test(tc, test_fine_classes);
+    tcase_add_test(tc, test_fine_classes_cap);
     tcase_add_test(tc, test_class_lookup);
     tcase_add_test(tc, test_bad_cfg);
     tcase_add_test(tc, test_alloc_free_reuse);
