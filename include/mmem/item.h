@@ -15,13 +15,14 @@
  *    0 +-------------------------------+  <- chunk start
  *      | lru_prev        (8)           |  lru lock
  *    8 | lru_next        (8)           |  lru lock
- *   16 | h_next          (8)           |  stripe lock
- *   24 | atime           (4)           |  last store/bump (reltime)
- *   28 | exptime         (4)           |  0 = never
- *   32 | vlen            (4)           |  value bytes
- *   36 | client_flags    (4)           |
- *   40 | refcnt (2) iflags (1) cls (1) |  refcnt atomic, saturating
- *   44 | nkey shard layout spare (1 ea) |
+ *   16 | h_next          (4)           |  stripe lock; 32-bit handle
+ *   20 | atime           (4)           |  last store/bump (reltime)
+ *   24 | exptime         (4)           |  0 = never
+ *   28 | vlen            (4)           |  value bytes
+ *   32 | client_flags    (4)           |
+ *   36 | refcnt (2) iflags (1) cls (1) |  refcnt atomic, saturating
+ *   40 | nkey shard layout spare (1 ea) |
+ *   44 | (padding to 8)  (4)           |
  *   48 +-------------------------------+
  *      | cas (8 bytes, absent with -C) |
  *      +-------------------------------+

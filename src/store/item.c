@@ -91,7 +91,7 @@ mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, uin
 {
     it->lru_prev = NULL;
     it->lru_next = NULL;
-    it->h_next = NULL;
+    it->h_next = 0;
     it->atime = now;
     it->exptime = exptime;
     it->vlen = vlen;

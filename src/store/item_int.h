@@ -15,7 +15,7 @@
 struct mm_item {
     struct mm_item *lru_prev; /* lru lock */
     struct mm_item *lru_next; /* lru lock */
-    struct mm_item *h_next;   /* stripe lock */
+    uint32_t h_next;          /* stripe lock; a handle (handle_int.h) */
     mm_reltime_t atime;       /* written under stripe + lru lock; read relaxed */
     mm_reltime_t exptime;     /* written under stripe lock; read relaxed */
     uint32_t vlen;

@@ -14,12 +14,109 @@
 #include "mmem/log.h"
 
 #define LARGE_ROUND 4096u
+/* Bytes before a large item: its registry index, padded so the item keeps
+ * 16-byte alignment. */
+#define LARGE_PREFIX 16u
+/* Handles of slab chunks stay below 2^31; the top bit marks large items. */
+#define HANDLE_UNITS ((size_t)0x7fffffffu)
+
+/* The smallest unit (1 << shift, at least 8 bytes) with which 2^31 - 1
+ * handles span the limit plus a page per class (a class with no page may
+ * take one beyond the limit) and one more. */
+static unsigned
+pick_shift(size_t limit, unsigned nclasses, size_t page_size)
+{
+    size_t need = limit + (size_t)(nclasses + 1) * page_size;
+    unsigned shift = 3;
+
+    while (shift < 32 && need > (HANDLE_UNITS << shift)) {
+        shift++;
+    }
+    return shift;
+}
+
+static size_t
+os_page(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+
+    return page > 0 ? (size_t)page : 4096u;
+}
+
+static void *
+reserve(size_t len)
+{
+    void *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Reserve the arena: the whole handle range if the system lets us (it is
+ * only address space; pages cost memory once touched), else just what the
+ * limit can use (ulimit -v or strict overcommit refuse the big one). */
+static int
+arena_reserve(struct mm_slab *sl)
+{
+    size_t full = HANDLE_UNITS << sl->shift;
+    size_t small = sl->mem_limit + (size_t)(sl->nclasses + 1) * sl->page_stride;
+    size_t page = os_page();
+
+    full -= full % page;
+    small = (small + page - 1) / page * page;
+    if (small > full) {
+        small = full;
+    }
+    sl->arena = reserve(full);
+    sl->arena_size = full;
+    if (sl->arena == NULL) {
+        mm_log_warn("slab: cannot reserve %zu bytes of address space; reserving %zu", full, small);
+        sl->arena = reserve(small);
+        sl->arena_size = small;
+    }
+    if (sl->arena == NULL) {
+        mm_log_error("slab: cannot reserve %zu bytes of address space for slab pages", small);
+        sl->arena_size = 0;
+        return -1;
+    }
+    sl->hbase = sl->arena - ((size_t)1 << sl->shift);
+    return 0;
+}
+
+/* memcached's rule: start at header + chunk_min, align, multiply by the
+ * factor (truncating), stop once the next size would reach chunk_max /
+ * factor; the last class is chunk_max (rounded up to the alignment, which
+ * only a coarse unit can require). */
+static void
+build_classes(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
+{
+    size_t align = (size_t)1 << sl->shift;
+    size_t size = cfg->base;
+    size_t last = (sl->chunk_max + align - 1) / align * align;
+    unsigned id = 1;
+
+    while (id < MM_SLAB_MAX_CLASSES) {
+        if ((double)size >= (double)sl->chunk_max / cfg->factor) {
+            break;
+        }
+        if (size % align) {
+            size += align - (size % align);
+        }
+        sl->cls[id].size = (uint32_t)size;
+        sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
+        size = (size_t)((double)size * cfg->factor);
+        id++;
+    }
+    sl->cls[id].size = (uint32_t)last;
+    sl->cls[id].perslab = (uint32_t)(sl->page_size / last);
+    sl->nclasses = id;
+}
 
 int
 mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
 {
-    unsigned id = 1;
-    unsigned size;
+    unsigned id;
+    size_t align;
 
     memset(sl, 0, sizeof(*sl));
     sl->page_size = cfg->page_size ? cfg->page_size : MM_SLAB_PAGE_DEFAULT;
@@ -29,50 +126,45 @@ mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
         return -1;
     }
     sl->mem_limit = cfg->mem_limit;
-    pthread_mutex_init(&sl->arena_lock, NULL);
-
-    /* memcached's rule: start at header + chunk_min, align to 8, multiply by
-     * the factor (truncating), stop once the next size would reach
-     * chunk_max / factor; the last class is exactly chunk_max. */
-    size = (unsigned)cfg->base;
-    while (id < MM_SLAB_MAX_CLASSES) {
-        if ((double)size >= (double)sl->chunk_max / cfg->factor) {
-            break;
-        }
-        if (size % MM_SLAB_ALIGN) {
-            size += MM_SLAB_ALIGN - (size % MM_SLAB_ALIGN);
-        }
-        sl->cls[id].size = size;
-        sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
-        size = (unsigned)(size * cfg->factor);
-        id++;
+    /* The unit depends on the class count and the count (slightly) on the
+     * unit: count with 8-byte alignment first. A coarser alignment only
+     * makes sizes grow faster, so the count cannot rise on the rebuild. */
+    sl->shift = 3;
+    build_classes(sl, cfg);
+    sl->shift = pick_shift(sl->mem_limit, sl->nclasses, sl->page_size);
+    if (sl->shift > 3) {
+        build_classes(sl, cfg);
     }
-    sl->cls[id].size = (uint32_t)sl->chunk_max;
-    sl->cls[id].perslab = (uint32_t)(sl->page_size / sl->chunk_max);
-    sl->nclasses = id;
+    align = (size_t)1 << sl->shift;
+    sl->page_stride = (sl->page_size + align - 1) / align * align;
+    if (sl->cls[sl->nclasses].perslab == 0) {
+        return -1;
+    }
+    pthread_mutex_init(&sl->arena_lock, NULL);
+    pthread_mutex_init(&sl->large_lock, NULL);
     for (id = 1; id <= sl->nclasses; id++) {
         pthread_mutex_init(&sl->cls[id].lock, NULL);
     }
 
-    if (cfg->prealloc && sl->mem_limit >= sl->page_size) {
-        sl->arena_size = sl->mem_limit - sl->mem_limit % sl->page_size;
-        sl->arena = mm_alloc_try(sl->arena_size);
-        if (sl->arena == NULL) {
-            mm_log_warn("slab: cannot preallocate %zu bytes in one block; "
-                        "allocating pages on demand",
-                        sl->arena_size);
-            sl->arena_size = 0;
-        } else {
-            /* Give each class its first page now, as -L promises, while
-             * the arena lasts. */
-            for (id = 1; id <= sl->nclasses; id++) {
-                void *p = mm_slab_alloc(sl, id);
+    if (arena_reserve(sl) != 0) {
+        for (id = 1; id <= sl->nclasses; id++) {
+            pthread_mutex_destroy(&sl->cls[id].lock);
+        }
+        pthread_mutex_destroy(&sl->arena_lock);
+        pthread_mutex_destroy(&sl->large_lock);
+        return -1;
+    }
+    sl->large_dir = mm_calloc(MM_SLAB_LARGE_BLOCKS, sizeof(*sl->large_dir));
 
-                if (p == NULL) {
-                    break;
-                }
-                mm_slab_free(sl, p, id);
+    if (cfg->prealloc && sl->mem_limit >= sl->page_size) {
+        /* Give each class its first page now, as -L promises. */
+        for (id = 1; id <= sl->nclasses; id++) {
+            void *p = mm_slab_alloc(sl, id);
+
+            if (p == NULL) {
+                break;
             }
+            mm_slab_free(sl, p, id);
         }
     }
     return 0;
@@ -82,21 +174,24 @@ void
 mm_slab_fini(struct mm_slab *sl)
 {
     unsigned id;
-    uint64_t i;
 
     for (id = 1; id <= sl->nclasses; id++) {
         struct mm_slab_class *c = &sl->cls[id];
 
-        for (i = 0; i < c->npages; i++) {
-            if (c->pages[i] != NULL) {
-                mm_free(c->pages[i]);
-            }
-        }
         mm_free(c->pages);
         pthread_mutex_destroy(&c->lock);
     }
-    mm_free(sl->arena);
+    if (sl->large_dir != NULL) {
+        for (id = 0; id < MM_SLAB_LARGE_BLOCKS; id++) {
+            mm_free(sl->large_dir[id]);
+        }
+        mm_free(sl->large_dir);
+    }
+    if (sl->arena != NULL) {
+        munmap(sl->arena, sl->arena_size);
+    }
     pthread_mutex_destroy(&sl->arena_lock);
+    pthread_mutex_destroy(&sl->large_lock);
     memset(sl, 0, sizeof(*sl));
 }
 
@@ -154,9 +249,9 @@ arena_page(struct mm_slab *sl)
     void *p = NULL;
 
     pthread_mutex_lock(&sl->arena_lock);
-    if (sl->arena_used + sl->page_size <= sl->arena_size) {
+    if (sl->arena_used + sl->page_stride <= sl->arena_size) {
         p = sl->arena + sl->arena_used;
-        sl->arena_used += sl->page_size;
+        sl->arena_used += sl->page_stride;
     }
     pthread_mutex_unlock(&sl->arena_lock);
     return p;
@@ -167,31 +262,24 @@ static bool
 new_page_locked(struct mm_slab *sl, struct mm_slab_class *c)
 {
     void *page;
-    bool from_arena = false;
 
-    page = sl->arena != NULL ? arena_page(sl) : NULL;
-    if (page != NULL) {
-        /* The arena was sized to the limit, so its pages always fit. */
-        from_arena = true;
-        limit_take(sl, sl->page_size, true);
-    } else {
-        /* Without an arena, or once it is used up (the limit may have been
-         * raised since): ordinary pages under the limit. */
-        if (!limit_take(sl, sl->page_size, c->npages == 0)) {
-            return false;
-        }
-        page = mm_alloc_try(sl->page_size);
-        if (page == NULL) {
-            limit_give(sl, sl->page_size);
-            __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
-            return false;
-        }
+    if (!limit_take(sl, sl->page_size, c->npages == 0)) {
+        return false;
+    }
+    /* An exhausted arena (only possible once cache_memlimit raised the
+     * limit past the reservation, or with the small fallback reservation)
+     * is handled like the limit: the caller evicts. */
+    page = arena_page(sl);
+    if (page == NULL) {
+        limit_give(sl, sl->page_size);
+        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        return false;
     }
     if (c->npages == c->pages_cap) {
         c->pages_cap = c->pages_cap ? c->pages_cap * 2 : 16;
         c->pages = mm_realloc(c->pages, c->pages_cap * sizeof(*c->pages));
     }
-    c->pages[c->npages++] = from_arena ? NULL : page;
+    c->pages[c->npages++] = page;
     c->carve = page;
     c->carve_left = c->perslab;
     return true;
@@ -237,17 +325,76 @@ mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id)
 static size_t
 large_charge(size_t size)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    size_t round = page > (long)LARGE_ROUND ? (size_t)page : LARGE_ROUND;
+    size_t page = os_page();
+    size_t round = page > LARGE_ROUND ? page : LARGE_ROUND;
 
+    size += LARGE_PREFIX;
     return (size + round - 1) / round * round;
+}
+
+/* A free slot holds (next free slot + 1) << 1 | 1 instead of a pointer:
+ * item pointers are 16-byte aligned, so a scanner tells the two apart and
+ * the free list needs no memory of its own. */
+static inline void **
+large_slot(struct mm_slab *sl, uint32_t i)
+{
+    void **block = __atomic_load_n(&sl->large_dir[i / MM_SLAB_LARGE_BLOCK], __ATOMIC_ACQUIRE);
+
+    return &block[i % MM_SLAB_LARGE_BLOCK];
+}
+
+/* A slot for p, or UINT32_MAX when the registry is full. */
+static uint32_t
+large_register(struct mm_slab *sl, void *p)
+{
+    uint32_t i;
+
+    pthread_mutex_lock(&sl->large_lock);
+    if (sl->large_free != 0) {
+        uintptr_t link;
+
+        i = sl->large_free - 1;
+        link = (uintptr_t)__atomic_load_n(large_slot(sl, i), __ATOMIC_RELAXED);
+        sl->large_free = (uint32_t)(link >> 1);
+    } else {
+        uint32_t span = sl->large_span;
+
+        if (span >= MM_SLAB_LARGE_BLOCK * MM_SLAB_LARGE_BLOCKS) {
+            pthread_mutex_unlock(&sl->large_lock);
+            return UINT32_MAX;
+        }
+        if (span % MM_SLAB_LARGE_BLOCK == 0) {
+            void **block = mm_calloc(MM_SLAB_LARGE_BLOCK, sizeof(*block));
+
+            __atomic_store_n(&sl->large_dir[span / MM_SLAB_LARGE_BLOCK], block, __ATOMIC_RELEASE);
+        }
+        i = span;
+    }
+    __atomic_store_n(large_slot(sl, i), p, __ATOMIC_RELEASE);
+    if (i == sl->large_span) {
+        /* After the slot, so a scanner below the span sees a block. */
+        __atomic_store_n(&sl->large_span, i + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&sl->large_lock);
+    return i;
+}
+
+static void
+large_unregister(struct mm_slab *sl, uint32_t i)
+{
+    pthread_mutex_lock(&sl->large_lock);
+    __atomic_store_n(large_slot(sl, i), (void *)(((uintptr_t)sl->large_free << 1) | 1u),
+                     __ATOMIC_RELEASE);
+    sl->large_free = i + 1;
+    pthread_mutex_unlock(&sl->large_lock);
 }
 
 void *
 mm_slab_large_alloc(struct mm_slab *sl, size_t size)
 {
     size_t charge = large_charge(size);
-    void *p;
+    char *map;
+    uint32_t i;
 
     if (!limit_take(sl, charge, false)) {
         return NULL;
@@ -257,15 +404,23 @@ mm_slab_large_alloc(struct mm_slab *sl, size_t size)
      * for its decay time, 10 s), so under churn RSS ran far past -m while
      * the charges had long been given back. munmap returns the memory the
      * moment the charge is, and the charge is exactly what is resident. */
-    p = mmap(NULL, charge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
+    map = mmap(NULL, charge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
         limit_give(sl, charge);
         __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
         return NULL;
     }
+    i = large_register(sl, map + LARGE_PREFIX);
+    if (i == UINT32_MAX) {
+        munmap(map, charge);
+        limit_give(sl, charge);
+        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    memcpy(map, &i, sizeof(i));
     __atomic_fetch_add(&sl->large_bytes, charge, __ATOMIC_RELAXED);
     __atomic_fetch_add(&sl->large_count, 1, __ATOMIC_RELAXED);
-    return p;
+    return map + LARGE_PREFIX;
 }
 
 void
@@ -273,10 +428,38 @@ mm_slab_large_free(struct mm_slab *sl, void *p, size_t size)
 {
     size_t charge = large_charge(size);
 
-    munmap(p, charge);
+    large_unregister(sl, mm_slab_large_index(p));
+    munmap((char *)p - LARGE_PREFIX, charge);
     __atomic_fetch_sub(&sl->large_bytes, charge, __ATOMIC_RELAXED);
     __atomic_fetch_sub(&sl->large_count, 1, __ATOMIC_RELAXED);
     limit_give(sl, charge);
+}
+
+uint32_t
+mm_slab_large_index(const void *p)
+{
+    uint32_t i;
+
+    memcpy(&i, (const char *)p - LARGE_PREFIX, sizeof(i));
+    return i;
+}
+
+uint32_t
+mm_slab_large_span(struct mm_slab *sl)
+{
+    return __atomic_load_n(&sl->large_span, __ATOMIC_ACQUIRE);
+}
+
+void *
+mm_slab_large_at(struct mm_slab *sl, uint32_t i)
+{
+    void *p;
+
+    if (i >= mm_slab_large_span(sl)) {
+        return NULL;
+    }
+    p = __atomic_load_n(large_slot(sl, i), __ATOMIC_ACQUIRE);
+    return ((uintptr_t)p & 1u) ? NULL : p;
 }
 
 void

@@ -11,8 +11,10 @@
 /* The header must stay 48 bytes (memcached's is 48 + 8 CAS, like ours with
  * CAS); growing it costs memory on every item. */
 _Static_assert(sizeof(struct mm_item) == 48, "item header is 48 bytes");
-_Static_assert(offsetof(struct mm_item, refcnt) == 40, "refcnt offset");
-_Static_assert(offsetof(struct mm_item, nkey) == 44, "nkey offset");
+_Static_assert(offsetof(struct mm_item, h_next) == 16, "h_next offset");
+_Static_assert(sizeof(((struct mm_item *)0)->h_next) == 4, "h_next is a 32-bit handle");
+_Static_assert(offsetof(struct mm_item, refcnt) == 36, "refcnt offset");
+_Static_assert(offsetof(struct mm_item, nkey) == 40, "nkey offset");
 
 static struct mm_item *
 make(const char *key, const char *val, bool cas)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "item_space.h"
 #include "store/ht_int.h"
 #include "store/item_int.h"
 #include "store/lru_int.h"
@@ -28,7 +29,8 @@ dead_cb(void *arg, const struct mm_item *it, mm_reltime_t now)
 static void
 setup(void)
 {
-    ht = mm_ht_create(0, 4, 2, NULL);
+    tspace_init();
+    ht = mm_ht_create(0, 4, 2, NULL, &tsp);
     mm_lru_init(&lru);
     dead_before = 0;
 }
@@ -38,6 +40,7 @@ teardown(void)
 {
     mm_lru_fini(&lru);
     mm_ht_destroy(&ht);
+    tspace_fini();
 }
 
 /* A linked item "k<i>" (exptime exp) at time now. */
@@ -46,10 +49,11 @@ add(unsigned i, mm_reltime_t exp, mm_reltime_t now)
 {
     char key[16];
     size_t nkey = (size_t)snprintf(key, sizeof(key), "k%u", i);
-    struct mm_item *it = malloc(mm_item_ntotal(nkey, 4, true));
+    uint8_t cls;
+    struct mm_item *it = titem(mm_item_ntotal(nkey, 4, true), &cls);
     mm_hash_t h = mm_hash(key, nkey);
 
-    mm_item_init(it, key, (uint8_t)nkey, 1, 0, true, 0, exp, 4, now);
+    mm_item_init(it, key, (uint8_t)nkey, cls, 0, true, 0, exp, 4, now);
     memcpy(mm_item_data(it), "data", 4);
     mm_ht_lock(ht, h);
     it->iflags |= MM_ITEM_F_LINKED;
@@ -92,9 +96,9 @@ START_TEST(test_order)
     ck_assert_uint_eq(lru.c.evicted, 3);
     ck_assert_uint_eq(lru.c.evicted_unfetched, 3);
     ck_assert_uint_eq(lru.c.evicted_time, 1000 - 12);
-    free(a);
-    free(b);
-    free(c);
+    tfree(a);
+    tfree(b);
+    tfree(c);
 }
 END_TEST
 
@@ -113,9 +117,9 @@ START_TEST(test_unlink_middle)
     mm_lru_unlink(&lru, a);
     ck_assert_ptr_null(lru.head);
     ck_assert_ptr_null(lru.tail);
-    free(a);
-    free(b);
-    free(c);
+    tfree(a);
+    tfree(b);
+    tfree(c);
 }
 END_TEST
 
@@ -141,8 +145,8 @@ START_TEST(test_bump_rate_limit)
     ck_assert_ptr_eq(lru.tail, a);
     mm_lru_unlink(&lru, a);
     mm_lru_unlink(&lru, b);
-    free(a);
-    free(b);
+    tfree(a);
+    tfree(b);
 }
 END_TEST
 
@@ -161,8 +165,8 @@ START_TEST(test_skip_referenced)
     ck_assert(a->iflags & MM_ITEM_F_LINKED);
     mm_item_unref(a);
     ck_assert_ptr_eq(evict(true, 5, &rec), a);
-    free(a);
-    free(b);
+    tfree(a);
+    tfree(b);
 }
 END_TEST
 
@@ -189,8 +193,8 @@ START_TEST(test_skip_locked)
     ck_assert_ptr_null(evict(true, 5, &rec));
     mm_ht_unlock(ht, ha);
     ck_assert_ptr_eq(evict(true, 5, &rec), a);
-    free(a);
-    free(b);
+    tfree(a);
+    tfree(b);
 }
 END_TEST
 
@@ -215,9 +219,9 @@ START_TEST(test_reclaim_only_without_evict)
     ck_assert_ptr_eq(evict(true, 5, &rec), a);
     ck_assert(!rec);
     mm_lru_unlink(&lru, c);
-    free(a);
-    free(b);
-    free(c);
+    tfree(a);
+    tfree(b);
+    tfree(c);
 }
 END_TEST
 
@@ -245,7 +249,7 @@ START_TEST(test_walk_bound)
     }
     ck_assert_uint_eq(lru.count, 0);
     for (i = 0; i < 10; i++) {
-        free(its[i]);
+        tfree(its[i]);
     }
 }
 END_TEST
@@ -265,8 +269,8 @@ START_TEST(test_evicted_flags)
     ck_assert_ptr_eq(evict(true, 5, &rec), b);
     ck_assert_uint_eq(lru.c.evicted_nonzero, 1);
     ck_assert_uint_eq(lru.c.evicted_unfetched, 1);
-    free(a);
-    free(b);
+    tfree(a);
+    tfree(b);
 }
 END_TEST
 
