@@ -29,7 +29,9 @@ pick_shift(size_t limit, unsigned nclasses, size_t page_size)
     size_t need = limit + (size_t)(nclasses + 1) * page_size;
     unsigned shift = 3;
 
-    while (shift < 32 && need > (HANDLE_UNITS << shift)) {
+    /* 64 KiB units already span the whole 47-bit address space; a limit
+     * beyond that fails at the reservation. */
+    while (shift < 16 && need > (HANDLE_UNITS << shift)) {
         shift++;
     }
     return shift;
