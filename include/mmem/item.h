@@ -13,13 +13,13 @@
  *
  *   offset
  *    0 +-------------------------------+  <- chunk start
- *      | h_next          (8)           |  stripe lock (free-list link when free)
- *    8 | atime           (4)           |  last store/refresh (reltime)
- *   12 | exptime         (4)           |  0 = never
- *   16 | vlen (24 bits) nkey (8 bits)  |  immutable
- *   20 | refcnt (2) iflags (1)         |  refcnt atomic, saturating; 0 = free
- *   23 | class + layout bits (1)       |  immutable
- *   24 +-------------------------------+
+ *      | h_next          (4)           |  stripe lock; 32-bit handle
+ *    4 | atime           (4)           |  last store/refresh (reltime)
+ *    8 | exptime         (4)           |  0 = never
+ *   12 | vlen (24 bits) nkey (8 bits)  |  immutable
+ *   16 | refcnt (2) iflags (1)         |  refcnt atomic, saturating; 0 = free
+ *   19 | class + layout bits (1)       |  immutable
+ *   20 +-------------------------------+
  *      | vlen (4): large items only    |
  *      | cas (8): absent with -C       |
  *      | client flags (4): absent if 0 |

@@ -1,7 +1,8 @@
 /* The sharded, lock-striped hash table. Each shard has its own bucket array,
  * stripe locks, item count and growth state, and grows on its own by moving
  * a few buckets per mm_ht_grow_step() call. Items are chained through
- * h_next; the table never allocates or frees them. */
+ * h_next; buckets and links are 32-bit handles (store/handle_int.h), half
+ * the size of pointers. The table never allocates or frees items. */
 #include "config.h"
 
 #include "store/ht_int.h"
@@ -9,16 +10,17 @@
 #include <string.h>
 
 #include "mmem/alloc.h"
+#include "store/handle_int.h"
 #include "store/item_int.h"
 
 struct ht_shard {
     pthread_mutex_t *stripes;
-    struct mm_item **buckets; /* 2^power; the new array while growing */
-    struct mm_item **old;     /* 2^(power-1) while growing, else NULL */
-    unsigned power;           /* atomic; changes with every stripe held */
-    bool expanding;           /* atomic; changes with every stripe held */
-    uint64_t cursor;          /* atomic: old buckets below it are moved */
-    uint64_t nitems;          /* atomic */
+    uint32_t *buckets; /* 2^power handles; the new array while growing */
+    uint32_t *old;     /* 2^(power-1) while growing, else NULL */
+    unsigned power;    /* atomic; changes with every stripe held */
+    bool expanding;    /* atomic; changes with every stripe held */
+    uint64_t cursor;   /* atomic: old buckets below it are moved */
+    uint64_t nitems;   /* atomic */
     pthread_mutex_t grow_lock;
 } __attribute__((aligned(64)));
 
@@ -29,22 +31,23 @@ struct mm_ht {
     uint64_t stripe_mask;
     bool expand; /* atomic */
     mm_ht_hash_fn hash;
+    struct mm_item_space sp; /* decodes the handles in buckets and h_next */
     struct ht_shard *shards;
 };
 
 /* Bucket arrays come from mm_map: when a growth retires the old array its
  * pages leave the process at once (a malloc block of megabytes stayed
  * resident in the allocator, about 7 bytes per item at 500,000 items). */
-static struct mm_item **
+static uint32_t *
 buckets_alloc(unsigned power)
 {
-    return mm_map(((size_t)1 << power) * sizeof(struct mm_item *));
+    return mm_map(((size_t)1 << power) * sizeof(uint32_t));
 }
 
 static void
-buckets_free(struct mm_item **b, unsigned power)
+buckets_free(uint32_t *b, unsigned power)
 {
-    mm_unmap(b, ((size_t)1 << power) * sizeof(struct mm_item *));
+    mm_unmap(b, ((size_t)1 << power) * sizeof(uint32_t));
 }
 
 static inline uint64_t
@@ -54,13 +57,14 @@ mask(unsigned bits)
 }
 
 struct mm_ht *
-mm_ht_create(unsigned shard_bits, unsigned hashpower, unsigned stripe_bits, mm_ht_hash_fn hash)
+mm_ht_create(unsigned shard_bits, unsigned hashpower, unsigned stripe_bits, mm_ht_hash_fn hash,
+             const struct mm_item_space *sp)
 {
     struct mm_ht *ht;
     unsigned i;
     size_t j;
 
-    if (shard_bits > 8 || stripe_bits > 20 || hashpower > MM_HT_MAX_POWER) {
+    if (sp == NULL || shard_bits > 8 || stripe_bits > 20 || hashpower > MM_HT_MAX_POWER) {
         return NULL;
     }
     if (hashpower < stripe_bits) {
@@ -76,6 +80,7 @@ mm_ht_create(unsigned shard_bits, unsigned hashpower, unsigned stripe_bits, mm_h
     ht->stripe_mask = mask(stripe_bits);
     ht->expand = true;
     ht->hash = hash != NULL ? hash : mm_hash;
+    ht->sp = *sp;
     ht->shards = mm_aligned_alloc(64, ht->nshards * sizeof(*ht->shards));
     for (i = 0; i < ht->nshards; i++) {
         struct ht_shard *s = &ht->shards[i];
@@ -168,7 +173,7 @@ mm_ht_unlock(struct mm_ht *ht, mm_hash_t h)
 
 /* The head pointer of h's chain. Caller holds h's stripe: the old bucket
  * of h cannot be moved meanwhile, because moving it needs the same stripe. */
-static struct mm_item **
+static uint32_t *
 chain_locked(struct ht_shard *s, mm_hash_t h)
 {
     unsigned power = __atomic_load_n(&s->power, __ATOMIC_RELAXED);
@@ -186,10 +191,10 @@ chain_locked(struct ht_shard *s, mm_hash_t h)
 struct mm_item *
 mm_ht_find_locked(struct mm_ht *ht, const char *key, size_t nkey, mm_hash_t h)
 {
-    struct mm_item *it = *chain_locked(&ht->shards[mm_ht_shard(ht, h)], h);
+    struct mm_item *it = mm_item_at(&ht->sp, *chain_locked(&ht->shards[mm_ht_shard(ht, h)], h));
 
     while (it != NULL && !mm_item_key_eq(it, key, nkey)) {
-        it = it->h_next;
+        it = mm_item_at(&ht->sp, it->h_next);
     }
     return it;
 }
@@ -198,10 +203,10 @@ void
 mm_ht_insert_locked(struct mm_ht *ht, struct mm_item *it, mm_hash_t h)
 {
     struct ht_shard *s = &ht->shards[mm_ht_shard(ht, h)];
-    struct mm_item **head = chain_locked(s, h);
+    uint32_t *head = chain_locked(s, h);
 
     it->h_next = *head;
-    *head = it;
+    *head = mm_item_handle(&ht->sp, it);
     __atomic_fetch_add(&s->nitems, 1, __ATOMIC_RELAXED);
 }
 
@@ -209,16 +214,17 @@ bool
 mm_ht_remove_locked(struct mm_ht *ht, struct mm_item *it, mm_hash_t h)
 {
     struct ht_shard *s = &ht->shards[mm_ht_shard(ht, h)];
-    struct mm_item **pp = chain_locked(s, h);
+    uint32_t *pp = chain_locked(s, h);
+    uint32_t hit = mm_item_handle(&ht->sp, it);
 
-    while (*pp != NULL && *pp != it) {
-        pp = &(*pp)->h_next;
+    while (*pp != 0 && *pp != hit) {
+        pp = &mm_item_at(&ht->sp, *pp)->h_next;
     }
-    if (*pp == NULL) {
+    if (*pp == 0) {
         return false;
     }
     *pp = it->h_next;
-    it->h_next = NULL;
+    it->h_next = 0;
     __atomic_fetch_sub(&s->nitems, 1, __ATOMIC_RELAXED);
     return true;
 }
@@ -268,7 +274,7 @@ start_growth(struct mm_ht *ht, struct ht_shard *s)
 {
     unsigned power = __atomic_load_n(&s->power, __ATOMIC_RELAXED);
     /* Allocate before taking the stripes so no operation waits on it. */
-    struct mm_item **nb = buckets_alloc(power + 1);
+    uint32_t *nb = buckets_alloc(power + 1);
 
     lock_all(ht, s);
     s->old = s->buckets;
@@ -282,7 +288,7 @@ start_growth(struct mm_ht *ht, struct ht_shard *s)
 static void
 finish_growth(struct mm_ht *ht, struct ht_shard *s)
 {
-    struct mm_item **old;
+    uint32_t *old;
 
     lock_all(ht, s);
     old = s->old;
@@ -299,20 +305,21 @@ move_bucket(struct mm_ht *ht, struct ht_shard *s, uint64_t b)
 {
     pthread_mutex_t *lock = &s->stripes[b & ht->stripe_mask];
     unsigned power = __atomic_load_n(&s->power, __ATOMIC_RELAXED);
-    struct mm_item *it;
+    uint32_t cur;
 
     pthread_mutex_lock(lock);
-    it = s->old[b];
-    while (it != NULL) {
-        struct mm_item *next = it->h_next;
+    cur = s->old[b];
+    while (cur != 0) {
+        struct mm_item *it = mm_item_at(&ht->sp, cur);
+        uint32_t next = it->h_next;
         mm_hash_t h = ht->hash(mm_item_key(it), it->nkey);
-        struct mm_item **head = &s->buckets[h & mask(power)];
+        uint32_t *head = &s->buckets[h & mask(power)];
 
         it->h_next = *head;
-        *head = it;
-        it = next;
+        *head = cur;
+        cur = next;
     }
-    s->old[b] = NULL;
+    s->old[b] = 0;
     __atomic_store_n(&s->cursor, b + 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(lock);
 }
@@ -376,9 +383,11 @@ rev32(uint32_t v)
 }
 
 static void
-walk_chain(struct mm_item *it, mm_ht_walk_fn fn, void *arg)
+walk_chain(const struct mm_item_space *sp, uint32_t h, mm_ht_walk_fn fn, void *arg)
 {
-    for (; it != NULL; it = it->h_next) {
+    const struct mm_item *it;
+
+    for (it = mm_item_at(sp, h); it != NULL; it = mm_item_at(sp, it->h_next)) {
         fn(arg, it);
     }
 }
@@ -403,14 +412,14 @@ mm_ht_walk_unit(struct mm_ht *ht, unsigned shard, uint32_t *pos, mm_ht_walk_fn f
         level = power - 1;
         u = v & (uint32_t)mask(level);
         if (u >= __atomic_load_n(&s->cursor, __ATOMIC_ACQUIRE)) {
-            walk_chain(s->old[u], fn, arg);
+            walk_chain(&ht->sp, s->old[u], fn, arg);
         } else {
-            walk_chain(s->buckets[u], fn, arg);
-            walk_chain(s->buckets[u + ((uint64_t)1 << level)], fn, arg);
+            walk_chain(&ht->sp, s->buckets[u], fn, arg);
+            walk_chain(&ht->sp, s->buckets[u + ((uint64_t)1 << level)], fn, arg);
         }
     } else {
         u = v & (uint32_t)mask(level);
-        walk_chain(s->buckets[u], fn, arg);
+        walk_chain(&ht->sp, s->buckets[u], fn, arg);
     }
     pthread_mutex_unlock(lock);
 
@@ -435,7 +444,7 @@ mm_ht_stats(struct mm_ht *ht, struct mm_ht_stats *out)
         if (p > maxp) {
             maxp = p;
         }
-        out->bytes += ((uint64_t)1 << p) * sizeof(struct mm_item *);
+        out->bytes += ((uint64_t)1 << p) * sizeof(uint32_t);
         if (__atomic_load_n(&s->expanding, __ATOMIC_RELAXED)) {
             out->expanding = true;
         }
@@ -470,7 +479,8 @@ mm_ht_verify(struct mm_ht *ht, unsigned shard)
     for (b = 0; b < ((uint64_t)1 << power) && n >= 0; b++) {
         const struct mm_item *it;
 
-        for (it = s->buckets[b]; it != NULL; it = it->h_next) {
+        for (it = mm_item_at(&ht->sp, s->buckets[b]); it != NULL;
+             it = mm_item_at(&ht->sp, it->h_next)) {
             /* A new bucket is populated only once its old bucket moved. */
             if ((expanding && (b & mask(power - 1)) >= cursor) ||
                 !item_ok(ht, shard, it, b, power)) {
@@ -484,7 +494,8 @@ mm_ht_verify(struct mm_ht *ht, unsigned shard)
         for (b = 0; b < ((uint64_t)1 << (power - 1)) && n >= 0; b++) {
             const struct mm_item *it;
 
-            for (it = s->old[b]; it != NULL; it = it->h_next) {
+            for (it = mm_item_at(&ht->sp, s->old[b]); it != NULL;
+                 it = mm_item_at(&ht->sp, it->h_next)) {
                 if (b < cursor || !item_ok(ht, shard, it, b, power - 1)) {
                     n = -1;
                     break;

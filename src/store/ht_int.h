@@ -15,7 +15,8 @@
  * moved yet. Only the start and the end of a growth (swapping the arrays)
  * take all stripe locks of the shard, in index order.
  *
- * The table never frees items; it only links them through h_next. */
+ * The table never frees items; it only links them through h_next, by
+ * 32-bit handle. */
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include "mmem/hash.h"
 
 struct mm_item;
+struct mm_item_space;
 struct mm_ht;
 
 typedef mm_hash_t (*mm_ht_hash_fn)(const void *key, size_t nkey);
@@ -35,10 +37,12 @@ typedef mm_hash_t (*mm_ht_hash_fn)(const void *key, size_t nkey);
 
 /* hashpower is the initial log2(buckets) of each shard (at least
  * stripe_bits, raised if lower). hash may be NULL for mm_hash(); growth uses
- * it to recompute an item's hash from its key. Aborts on allocation failure,
- * returns NULL for shard_bits > 8. */
+ * it to recompute an item's hash from its key. sp (copied) decodes the
+ * handles of the items that will be stored: every item must come from its
+ * slab. Aborts on allocation failure, returns NULL for shard_bits > 8 or a
+ * NULL sp. */
 struct mm_ht *mm_ht_create(unsigned shard_bits, unsigned hashpower, unsigned stripe_bits,
-                           mm_ht_hash_fn hash);
+                           mm_ht_hash_fn hash, const struct mm_item_space *sp);
 /* Frees the table, not the items in it. */
 void mm_ht_destroy(struct mm_ht **ht);
 

@@ -113,7 +113,7 @@ void
 mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, bool cas,
              uint32_t client_flags, mm_reltime_t exptime, uint32_t vlen, mm_reltime_t now)
 {
-    it->h_next = NULL;
+    it->h_next = 0;
     it->atime = now;
     it->exptime = exptime;
     it->nkey = nkey;

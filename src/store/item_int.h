@@ -13,9 +13,10 @@
 #include "mmem/item.h"
 
 struct mm_item {
-    struct mm_item *h_next; /* stripe lock; a free chunk's link overlays it */
-    mm_reltime_t atime;     /* written under stripe lock; read relaxed */
-    mm_reltime_t exptime;   /* written under stripe lock; read relaxed */
+    uint32_t h_next;      /* stripe lock; a handle (handle_int.h); a free chunk's
+                           * link overlays it and atime */
+    mm_reltime_t atime;   /* written under stripe lock; read relaxed */
+    mm_reltime_t exptime; /* written under stripe lock; read relaxed */
     /* Immutable after init. A slab item's value is below 16 MB (chunks are
      * at most a page); a large item keeps vlen24 at 0 and its 32-bit length
      * right after the header. */

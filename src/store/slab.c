@@ -14,12 +14,124 @@
 #include "mmem/log.h"
 
 #define LARGE_ROUND 4096u
+/* Bytes before a large item: its registry index, padded so the item keeps
+ * 16-byte alignment. */
+#define LARGE_PREFIX 16u
+/* Handles of slab chunks stay below 2^31; the top bit marks large items. */
+#define HANDLE_UNITS ((size_t)0x7fffffffu)
+
+/* The smallest unit (1 << shift, at least 8 bytes) with which 2^31 - 1
+ * handles span the limit plus a page per class (a class with no page may
+ * take one beyond the limit) and one more. */
+static unsigned
+pick_shift(size_t limit, unsigned nclasses, size_t page_size)
+{
+    size_t need = limit + (size_t)(nclasses + 1) * page_size;
+    unsigned shift = 3;
+
+    /* 64 KiB units already span the whole 47-bit address space; a limit
+     * beyond that fails at the reservation. */
+    while (shift < 16 && need > (HANDLE_UNITS << shift)) {
+        shift++;
+    }
+    return shift;
+}
+
+static size_t
+os_page(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+
+    return page > 0 ? (size_t)page : 4096u;
+}
+
+static void *
+reserve(size_t len)
+{
+    void *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Reserve the arena: the whole handle range if the system lets us (it is
+ * only address space; pages cost memory once touched), else just what the
+ * limit can use (ulimit -v or strict overcommit refuse the big one). */
+static int
+arena_reserve(struct mm_slab *sl)
+{
+    size_t full = HANDLE_UNITS << sl->shift;
+    size_t small = sl->mem_limit + (size_t)(sl->nclasses + 1) * sl->page_stride;
+    size_t page = os_page();
+
+    full -= full % page;
+    small = (small + page - 1) / page * page;
+    if (small > full) {
+        small = full;
+    }
+    sl->arena = reserve(full);
+    sl->arena_size = full;
+    if (sl->arena == NULL) {
+        mm_log_warn("slab: cannot reserve %zu bytes of address space; reserving %zu", full, small);
+        sl->arena = reserve(small);
+        sl->arena_size = small;
+    }
+    if (sl->arena == NULL) {
+        mm_log_error("slab: cannot reserve %zu bytes of address space for slab pages", small);
+        sl->arena_size = 0;
+        return -1;
+    }
+    sl->hbase = sl->arena - ((size_t)1 << sl->shift);
+    return 0;
+}
+
+/* memcached's rule: start at header + chunk_min, align, multiply by the
+ * factor (truncating), stop once the next size would reach chunk_max /
+ * factor; the last class is chunk_max (rounded up to the alignment, which
+ * only a coarse unit can require). With the default factor that wastes up
+ * to a fifth of each chunk, 12% on average, which for small items is more
+ * than the header. So below fine_max (512 bytes by default, where most
+ * cached items are) the classes step by fine_step (16) bytes instead, at
+ * most 15 bytes wasted; both parts together stay within the 63 class ids. */
+static void
+build_classes(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
+{
+    size_t align = (size_t)1 << sl->shift;
+    size_t size = cfg->base;
+    size_t last = (sl->chunk_max + align - 1) / align * align;
+    size_t step = cfg->fine_step < align ? align : (cfg->fine_step + align - 1) / align * align;
+    bool fine = cfg->fine_max > 0 && cfg->fine_step > 0;
+    unsigned id = 1;
+
+    if (fine && size % step) {
+        size += step - size % step;
+    }
+    while (id < MM_SLAB_MAX_CLASSES) {
+        if ((double)size >= (double)sl->chunk_max / cfg->factor) {
+            break;
+        }
+        if (size % align) {
+            size += align - (size % align);
+        }
+        sl->cls[id].size = (uint32_t)size;
+        sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
+        if (fine && size < cfg->fine_max) {
+            size += step;
+        } else {
+            size = (size_t)((double)size * cfg->factor);
+        }
+        id++;
+    }
+    sl->cls[id].size = (uint32_t)last;
+    sl->cls[id].perslab = (uint32_t)(sl->page_size / last);
+    sl->nclasses = id;
+}
 
 int
 mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
 {
-    unsigned id = 1;
-    unsigned size;
+    unsigned id;
+    size_t align;
 
     memset(sl, 0, sizeof(*sl));
     sl->page_size = cfg->page_size ? cfg->page_size : MM_SLAB_PAGE_DEFAULT;
@@ -29,64 +141,45 @@ mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
         return -1;
     }
     sl->mem_limit = cfg->mem_limit;
+    /* The unit depends on the class count and the count (slightly) on the
+     * unit: count with 8-byte alignment first. A coarser alignment only
+     * makes sizes grow faster, so the count cannot rise on the rebuild. */
+    sl->shift = 3;
+    build_classes(sl, cfg);
+    sl->shift = pick_shift(sl->mem_limit, sl->nclasses, sl->page_size);
+    if (sl->shift > 3) {
+        build_classes(sl, cfg);
+    }
+    align = (size_t)1 << sl->shift;
+    sl->page_stride = (sl->page_size + align - 1) / align * align;
+    if (sl->cls[sl->nclasses].perslab == 0) {
+        return -1;
+    }
     pthread_mutex_init(&sl->arena_lock, NULL);
     pthread_mutex_init(&sl->large_lock, NULL);
-    sl->large_dir = mm_calloc(MM_SLAB_LARGE_BLOCKS, sizeof(*sl->large_dir));
-
-    /* memcached's rule: start at header + chunk_min, align to 8, multiply by
-     * the factor (truncating), stop once the next size would reach
-     * chunk_max / factor; the last class is exactly chunk_max. With the
-     * default factor that wastes up to a fifth of each chunk, 12% on
-     * average, which for small items is more than the header. So below
-     * fine_max (512 bytes by default, where most cached items are) the
-     * classes step by fine_step (16) bytes instead: at most 15 bytes
-     * wasted. Both parts together stay within the 63 class ids. */
-    size = (unsigned)cfg->base;
-    if (cfg->fine_max > 0 && cfg->fine_step > 0 && size % cfg->fine_step) {
-        size += (unsigned)(cfg->fine_step - size % cfg->fine_step);
-    }
-    while (id < MM_SLAB_MAX_CLASSES) {
-        if ((double)size >= (double)sl->chunk_max / cfg->factor) {
-            break;
-        }
-        if (size % MM_SLAB_ALIGN) {
-            size += MM_SLAB_ALIGN - (size % MM_SLAB_ALIGN);
-        }
-        sl->cls[id].size = size;
-        sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
-        if (size < cfg->fine_max && cfg->fine_step > 0) {
-            size += (unsigned)cfg->fine_step;
-        } else {
-            size = (unsigned)(size * cfg->factor);
-        }
-        id++;
-    }
-    sl->cls[id].size = (uint32_t)sl->chunk_max;
-    sl->cls[id].perslab = (uint32_t)(sl->page_size / sl->chunk_max);
-    sl->nclasses = id;
     for (id = 1; id <= sl->nclasses; id++) {
         pthread_mutex_init(&sl->cls[id].lock, NULL);
     }
 
-    if (cfg->prealloc && sl->mem_limit >= sl->page_size) {
-        sl->arena_size = sl->mem_limit - sl->mem_limit % sl->page_size;
-        sl->arena = mm_alloc_try(sl->arena_size);
-        if (sl->arena == NULL) {
-            mm_log_warn("slab: cannot preallocate %zu bytes in one block; "
-                        "allocating pages on demand",
-                        sl->arena_size);
-            sl->arena_size = 0;
-        } else {
-            /* Give each class its first page now, as -L promises, while
-             * the arena lasts. */
-            for (id = 1; id <= sl->nclasses; id++) {
-                void *p = mm_slab_alloc(sl, id);
+    if (arena_reserve(sl) != 0) {
+        for (id = 1; id <= sl->nclasses; id++) {
+            pthread_mutex_destroy(&sl->cls[id].lock);
+        }
+        pthread_mutex_destroy(&sl->arena_lock);
+        pthread_mutex_destroy(&sl->large_lock);
+        return -1;
+    }
+    sl->large_dir = mm_calloc(MM_SLAB_LARGE_BLOCKS, sizeof(*sl->large_dir));
 
-                if (p == NULL) {
-                    break;
-                }
-                mm_slab_free(sl, p, id);
+    if (cfg->prealloc && sl->mem_limit >= sl->page_size) {
+        /* Give each class its first page now, as -L promises. */
+        for (id = 1; id <= sl->nclasses; id++) {
+            void *p = mm_slab_alloc(sl, id);
+
+            if (p == NULL) {
+                break;
             }
+            mm_slab_free(sl, p, id);
         }
     }
     return 0;
@@ -96,29 +189,24 @@ void
 mm_slab_fini(struct mm_slab *sl)
 {
     unsigned id;
-    uint64_t i;
 
     for (id = 1; id <= sl->nclasses; id++) {
         struct mm_slab_class *c = &sl->cls[id];
 
-        for (i = 0; i < c->npages; i++) {
-            char *pg = c->pages[i];
-
-            if (!(sl->arena != NULL && pg >= sl->arena && pg < sl->arena + sl->arena_size)) {
-                munmap(pg, sl->page_size);
-            }
-        }
         mm_free(c->pages);
         pthread_mutex_destroy(&c->lock);
     }
-    for (id = 0; id < MM_SLAB_LARGE_BLOCKS; id++) {
-        mm_free(sl->large_dir[id]);
+    if (sl->large_dir != NULL) {
+        for (id = 0; id < MM_SLAB_LARGE_BLOCKS; id++) {
+            mm_free(sl->large_dir[id]);
+        }
+        mm_free(sl->large_dir);
     }
-    mm_free(sl->large_dir);
-    mm_free(sl->large_free);
-    pthread_mutex_destroy(&sl->large_lock);
-    mm_free(sl->arena);
+    if (sl->arena != NULL) {
+        munmap(sl->arena, sl->arena_size);
+    }
     pthread_mutex_destroy(&sl->arena_lock);
+    pthread_mutex_destroy(&sl->large_lock);
     memset(sl, 0, sizeof(*sl));
 }
 
@@ -176,9 +264,9 @@ arena_page(struct mm_slab *sl)
     void *p = NULL;
 
     pthread_mutex_lock(&sl->arena_lock);
-    if (sl->arena_used + sl->page_size <= sl->arena_size) {
+    if (sl->arena_used + sl->page_stride <= sl->arena_size) {
         p = sl->arena + sl->arena_used;
-        sl->arena_used += sl->page_size;
+        sl->arena_used += sl->page_stride;
     }
     pthread_mutex_unlock(&sl->arena_lock);
     return p;
@@ -190,28 +278,17 @@ new_page_locked(struct mm_slab *sl, struct mm_slab_class *c)
 {
     void *page;
 
-    page = sl->arena != NULL ? arena_page(sl) : NULL;
-    if (page != NULL) {
-        /* The arena was sized to the limit, so its pages always fit. */
-        limit_take(sl, sl->page_size, true);
-    } else {
-        /* Without an arena, or once it is used up (the limit may have been
-         * raised since): ordinary pages under the limit. */
-        if (!limit_take(sl, sl->page_size, c->npages == 0)) {
-            return false;
-        }
-        /* Fresh zeroed memory: the eviction sweep reads the refcount of
-         * every carved chunk, and a chunk not yet written must read 0. */
-        page =
-            mmap(NULL, sl->page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (page == MAP_FAILED) {
-            page = NULL;
-        }
-        if (page == NULL) {
-            limit_give(sl, sl->page_size);
-            __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
-            return false;
-        }
+    if (!limit_take(sl, sl->page_size, c->npages == 0)) {
+        return false;
+    }
+    /* An exhausted arena (only possible once cache_memlimit raised the
+     * limit past the reservation, or with the small fallback reservation)
+     * is handled like the limit: the caller evicts. */
+    page = arena_page(sl);
+    if (page == NULL) {
+        limit_give(sl, sl->page_size);
+        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        return false;
     }
     if (c->npages == c->pages_cap) {
         c->pages_cap = c->pages_cap ? c->pages_cap * 2 : 16;
@@ -263,75 +340,114 @@ mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id)
 static size_t
 large_charge(size_t size)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    size_t round = page > (long)LARGE_ROUND ? (size_t)page : LARGE_ROUND;
+    size_t page = os_page();
+    size_t round = page > LARGE_ROUND ? page : LARGE_ROUND;
 
+    size += LARGE_PREFIX;
     return (size + round - 1) / round * round;
 }
 
-static void **
+/* A free slot holds (next free slot + 1) << 1 | 1 instead of a pointer:
+ * item pointers are 16-byte aligned, so a scanner tells the two apart and
+ * the free list needs no memory of its own. */
+static inline void **
 large_slot(struct mm_slab *sl, uint32_t i)
 {
-    return &sl->large_dir[i / MM_SLAB_LARGE_BLOCK][i % MM_SLAB_LARGE_BLOCK];
+    void **block = __atomic_load_n(&sl->large_dir[i / MM_SLAB_LARGE_BLOCK], __ATOMIC_ACQUIRE);
+
+    return &block[i % MM_SLAB_LARGE_BLOCK];
 }
 
-/* A free registry slot for p, or false when the registry is full. */
-static bool
-large_register(struct mm_slab *sl, char *p)
+/* A slot for p, or UINT32_MAX when the registry is full. */
+static uint32_t
+large_register(struct mm_slab *sl, void *p)
 {
     uint32_t i;
 
     pthread_mutex_lock(&sl->large_lock);
-    if (sl->large_nfree > 0) {
-        i = sl->large_free[--sl->large_nfree];
-    } else if (sl->large_span < MM_SLAB_LARGE_BLOCK * MM_SLAB_LARGE_BLOCKS) {
-        i = sl->large_span;
-        if (sl->large_dir[i / MM_SLAB_LARGE_BLOCK] == NULL) {
-            sl->large_dir[i / MM_SLAB_LARGE_BLOCK] = mm_calloc(MM_SLAB_LARGE_BLOCK, sizeof(void *));
-        }
-        __atomic_store_n(&sl->large_span, i + 1, __ATOMIC_RELEASE);
+    if (sl->large_free != 0) {
+        uintptr_t link;
+
+        i = sl->large_free - 1;
+        link = (uintptr_t)__atomic_load_n(large_slot(sl, i), __ATOMIC_RELAXED);
+        sl->large_free = (uint32_t)(link >> 1);
     } else {
-        pthread_mutex_unlock(&sl->large_lock);
-        return false;
+        uint32_t span = sl->large_span;
+
+        if (span >= MM_SLAB_LARGE_BLOCK * MM_SLAB_LARGE_BLOCKS) {
+            pthread_mutex_unlock(&sl->large_lock);
+            return UINT32_MAX;
+        }
+        if (span % MM_SLAB_LARGE_BLOCK == 0) {
+            void **block = mm_calloc(MM_SLAB_LARGE_BLOCK, sizeof(*block));
+
+            __atomic_store_n(&sl->large_dir[span / MM_SLAB_LARGE_BLOCK], block, __ATOMIC_RELEASE);
+        }
+        i = span;
     }
-    memcpy(p, &i, sizeof(i));
-    __atomic_store_n(large_slot(sl, i), p + MM_SLAB_LARGE_PREFIX, __ATOMIC_RELEASE);
+    __atomic_store_n(large_slot(sl, i), p, __ATOMIC_RELEASE);
+    if (i == sl->large_span) {
+        /* After the slot, so a scanner below the span sees a block. */
+        __atomic_store_n(&sl->large_span, i + 1, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&sl->large_lock);
-    return true;
+    return i;
 }
 
 static void
 large_unregister(struct mm_slab *sl, uint32_t i)
 {
     pthread_mutex_lock(&sl->large_lock);
-    __atomic_store_n(large_slot(sl, i), NULL, __ATOMIC_RELEASE);
-    if (sl->large_nfree == sl->large_free_cap) {
-        sl->large_free_cap = sl->large_free_cap ? sl->large_free_cap * 2 : 64;
-        sl->large_free = mm_realloc(sl->large_free, sl->large_free_cap * sizeof(uint32_t));
-    }
-    sl->large_free[sl->large_nfree++] = i;
+    __atomic_store_n(large_slot(sl, i), (void *)(((uintptr_t)sl->large_free << 1) | 1u),
+                     __ATOMIC_RELEASE);
+    sl->large_free = i + 1;
     pthread_mutex_unlock(&sl->large_lock);
 }
 
-uint32_t
-mm_slab_large_index(const void *p)
+void *
+mm_slab_large_alloc(struct mm_slab *sl, size_t size)
 {
+    size_t charge = large_charge(size);
+    char *map;
     uint32_t i;
 
-    memcpy(&i, (const char *)p - MM_SLAB_LARGE_PREFIX, sizeof(i));
-    return i;
+    if (!limit_take(sl, charge, false)) {
+        return NULL;
+    }
+    /* Each large item is a private mapping rather than a malloc block: a
+     * general allocator keeps freed blocks resident for reuse (jemalloc
+     * for its decay time, 10 s), so under churn RSS ran far past -m while
+     * the charges had long been given back. munmap returns the memory the
+     * moment the charge is, and the charge is exactly what is resident. */
+    map = mmap(NULL, charge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
+        limit_give(sl, charge);
+        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    i = large_register(sl, map + LARGE_PREFIX);
+    if (i == UINT32_MAX) {
+        munmap(map, charge);
+        limit_give(sl, charge);
+        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    memcpy(map, &i, sizeof(i));
+    __atomic_fetch_add(&sl->large_bytes, charge, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&sl->large_count, 1, __ATOMIC_RELAXED);
+    return map + LARGE_PREFIX;
 }
 
-uint32_t
-mm_slab_large_span(struct mm_slab *sl)
+void
+mm_slab_large_free(struct mm_slab *sl, void *p, size_t size)
 {
-    return __atomic_load_n(&sl->large_span, __ATOMIC_ACQUIRE);
-}
+    size_t charge = large_charge(size);
 
-void *
-mm_slab_large_at(struct mm_slab *sl, uint32_t i)
-{
-    return __atomic_load_n(large_slot(sl, i), __ATOMIC_ACQUIRE);
+    large_unregister(sl, mm_slab_large_index(p));
+    munmap((char *)p - LARGE_PREFIX, charge);
+    __atomic_fetch_sub(&sl->large_bytes, charge, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&sl->large_count, 1, __ATOMIC_RELAXED);
+    limit_give(sl, charge);
 }
 
 uint64_t
@@ -359,46 +475,31 @@ mm_slab_chunk(struct mm_slab *sl, unsigned id, uint64_t i)
     return p;
 }
 
-void *
-mm_slab_large_alloc(struct mm_slab *sl, size_t size)
+uint32_t
+mm_slab_large_index(const void *p)
 {
-    size_t charge = large_charge(size + MM_SLAB_LARGE_PREFIX);
-    char *p;
+    uint32_t i;
 
-    if (!limit_take(sl, charge, false)) {
-        return NULL;
-    }
-    /* Each large item is a private mapping rather than a malloc block: a
-     * general allocator keeps freed blocks resident for reuse (jemalloc
-     * for its decay time, 10 s), so under churn RSS ran far past -m while
-     * the charges had long been given back. munmap returns the memory the
-     * moment the charge is, and the charge is exactly what is resident. */
-    p = mmap(NULL, charge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-        limit_give(sl, charge);
-        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
-        return NULL;
-    }
-    if (!large_register(sl, p)) {
-        munmap(p, charge);
-        limit_give(sl, charge);
-        return NULL;
-    }
-    __atomic_fetch_add(&sl->large_bytes, charge, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&sl->large_count, 1, __ATOMIC_RELAXED);
-    return p + MM_SLAB_LARGE_PREFIX;
+    memcpy(&i, (const char *)p - LARGE_PREFIX, sizeof(i));
+    return i;
 }
 
-void
-mm_slab_large_free(struct mm_slab *sl, void *p, size_t size)
+uint32_t
+mm_slab_large_span(struct mm_slab *sl)
 {
-    size_t charge = large_charge(size + MM_SLAB_LARGE_PREFIX);
+    return __atomic_load_n(&sl->large_span, __ATOMIC_ACQUIRE);
+}
 
-    large_unregister(sl, mm_slab_large_index(p));
-    munmap((char *)p - MM_SLAB_LARGE_PREFIX, charge);
-    __atomic_fetch_sub(&sl->large_bytes, charge, __ATOMIC_RELAXED);
-    __atomic_fetch_sub(&sl->large_count, 1, __ATOMIC_RELAXED);
-    limit_give(sl, charge);
+void *
+mm_slab_large_at(struct mm_slab *sl, uint32_t i)
+{
+    void *p;
+
+    if (i >= mm_slab_large_span(sl)) {
+        return NULL;
+    }
+    p = __atomic_load_n(large_slot(sl, i), __ATOMIC_ACQUIRE);
+    return ((uintptr_t)p & 1u) ? NULL : p;
 }
 
 void

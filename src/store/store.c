@@ -20,6 +20,7 @@
 
 #include "mmem/alloc.h"
 #include "mmem/watch.h"
+#include "store/handle_int.h"
 #include "store/ht_int.h"
 #include "store/item_int.h"
 #include "store/lru_int.h"
@@ -97,6 +98,7 @@ mm_store_create(const struct mm_store_cfg *cfg)
 {
     struct mm_store *st;
     struct mm_slab_cfg scfg;
+    struct mm_item_space sp;
     unsigned hp;
     unsigned stripe_bits;
     size_t i;
@@ -144,7 +146,8 @@ mm_store_create(const struct mm_store_cfg *cfg)
     /* The initial size is for the whole table; each shard gets its part. */
     hp = st->cfg.hashpower > st->cfg.shard_bits ? st->cfg.hashpower - st->cfg.shard_bits : 1;
     stripe_bits = hp < MM_HT_DEFAULT_STRIPE_BITS ? hp : MM_HT_DEFAULT_STRIPE_BITS;
-    st->ht = mm_ht_create(st->cfg.shard_bits, hp, stripe_bits, NULL);
+    sp = mm_item_space_of(&st->slab);
+    st->ht = mm_ht_create(st->cfg.shard_bits, hp, stripe_bits, NULL, &sp);
     if (st->ht == NULL) {
         mm_slab_fini(&st->slab);
         mm_free(st);

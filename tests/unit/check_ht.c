@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "item_space.h"
 #include "store/ht_int.h"
 #include "store/item_int.h"
 
@@ -27,9 +28,10 @@ static struct mm_item *
 mk(const char *key)
 {
     size_t nkey = strlen(key);
-    struct mm_item *it = malloc(mm_item_ntotal(nkey, 0, false, false));
+    uint8_t cls;
+    struct mm_item *it = titem(mm_item_ntotal(nkey, 0, false, false), &cls);
 
-    mm_item_init(it, key, (uint8_t)nkey, 1, false, 0, 0, 0, 0);
+    mm_item_init(it, key, (uint8_t)nkey, cls, false, 0, 0, 0, 0);
     return it;
 }
 
@@ -78,7 +80,7 @@ del(struct mm_ht *ht, struct mm_item *it)
 
 START_TEST(test_basic)
 {
-    struct mm_ht *ht = mm_ht_create(0, 4, 2, hex_hash);
+    struct mm_ht *ht = mm_ht_create(0, 4, 2, hex_hash, &tsp);
     struct mm_item *a = mk("1");
     struct mm_item *b = mk("2");
 
@@ -96,8 +98,8 @@ START_TEST(test_basic)
     ck_assert_int_eq(mm_ht_verify(ht, 0), 1);
     mm_ht_destroy(&ht);
     ck_assert_ptr_null(ht);
-    free(a);
-    free(b);
+    tfree(a);
+    tfree(b);
 }
 END_TEST
 
@@ -105,7 +107,7 @@ START_TEST(test_collisions)
 {
     /* 16 buckets: 0x5, 0x15, 0x25, 0x105 share bucket 5. Different keys with
      * the same low bits; plus "05" hashes like "5" exactly. */
-    struct mm_ht *ht = mm_ht_create(0, 4, 2, hex_hash);
+    struct mm_ht *ht = mm_ht_create(0, 4, 2, hex_hash, &tsp);
     const char *keys[] = {"5", "15", "25", "105", "05"};
     struct mm_item *its[5];
     unsigned i;
@@ -128,7 +130,7 @@ START_TEST(test_collisions)
     ck_assert_int_eq(mm_ht_verify(ht, 0), 4);
     mm_ht_destroy(&ht);
     for (i = 0; i < 5; i++) {
-        free(its[i]);
+        tfree(its[i]);
     }
 }
 END_TEST
@@ -136,7 +138,7 @@ END_TEST
 START_TEST(test_shards)
 {
     /* 2 shard bits: the top two bits pick the shard. */
-    struct mm_ht *ht = mm_ht_create(2, 3, 2, hex_hash);
+    struct mm_ht *ht = mm_ht_create(2, 3, 2, hex_hash, &tsp);
     struct mm_item *a = mk("1");
     struct mm_item *b = mk("4000000000000001");
     struct mm_item *c = mk("c000000000000001");
@@ -160,15 +162,15 @@ START_TEST(test_shards)
     ck_assert_ptr_eq(get(ht, "1"), a);
     ck_assert_ptr_eq(get(ht, "c000000000000001"), c);
     mm_ht_destroy(&ht);
-    free(a);
-    free(b);
-    free(c);
+    tfree(a);
+    tfree(b);
+    tfree(c);
 }
 END_TEST
 
 START_TEST(test_hashpower_raised_to_stripes)
 {
-    struct mm_ht *ht = mm_ht_create(0, 1, 4, hex_hash);
+    struct mm_ht *ht = mm_ht_create(0, 1, 4, hex_hash, &tsp);
     unsigned power;
     bool exp;
     uint64_t cur;
@@ -177,7 +179,7 @@ START_TEST(test_hashpower_raised_to_stripes)
     ck_assert_uint_eq(power, 4);
     ck_assert(!exp);
     mm_ht_destroy(&ht);
-    ck_assert_ptr_null(mm_ht_create(9, 4, 2, hex_hash));
+    ck_assert_ptr_null(mm_ht_create(9, 4, 2, hex_hash, &tsp));
 }
 END_TEST
 
@@ -187,7 +189,7 @@ END_TEST
 START_TEST(test_growth_steps)
 {
     unsigned shard_bits = (unsigned)_i * 2;
-    struct mm_ht *ht = mm_ht_create(shard_bits, 3, 2, hex_hash);
+    struct mm_ht *ht = mm_ht_create(shard_bits, 3, 2, hex_hash, &tsp);
     enum { N = 200 };
     struct mm_item *its[N];
     char key[32];
@@ -241,7 +243,7 @@ START_TEST(test_growth_steps)
     ck_assert_uint_eq(mm_ht_count(ht), N);
     mm_ht_destroy(&ht);
     for (i = 0; i < N; i++) {
-        free(its[i]);
+        tfree(its[i]);
     }
 }
 END_TEST
@@ -250,7 +252,7 @@ START_TEST(test_growth_with_changes_midway)
 {
     /* Insert and remove while a growth is half done: new items land in the
      * right array and removals find items in either array. */
-    struct mm_ht *ht = mm_ht_create(0, 2, 2, hex_hash);
+    struct mm_ht *ht = mm_ht_create(0, 2, 2, hex_hash, &tsp);
     struct mm_item *its[64];
     char key[16];
     unsigned i;
@@ -293,14 +295,14 @@ START_TEST(test_growth_with_changes_midway)
     }
     mm_ht_destroy(&ht);
     for (i = 0; i < 64; i++) {
-        free(its[i]);
+        tfree(its[i]);
     }
 }
 END_TEST
 
 START_TEST(test_no_expand)
 {
-    struct mm_ht *ht = mm_ht_create(0, 2, 1, hex_hash);
+    struct mm_ht *ht = mm_ht_create(0, 2, 1, hex_hash, &tsp);
     struct mm_item *its[20];
     char key[16];
     unsigned i;
@@ -316,7 +318,7 @@ START_TEST(test_no_expand)
     ck_assert(!mm_ht_grow_step(ht, 0, 100));
     mm_ht_stats(ht, &hs);
     ck_assert_uint_eq(hs.power, 2);
-    ck_assert_uint_eq(hs.bytes, 4 * sizeof(void *));
+    ck_assert_uint_eq(hs.bytes, 4 * sizeof(uint32_t));
     ck_assert(!hs.expanding);
     for (i = 0; i < 20; i++) {
         snprintf(key, sizeof(key), "%x", i);
@@ -326,18 +328,18 @@ START_TEST(test_no_expand)
     ck_assert(mm_ht_grow_step(ht, 0, 1));
     mm_ht_stats(ht, &hs);
     ck_assert_uint_eq(hs.power, 3);
-    ck_assert_uint_eq(hs.bytes, 8 * sizeof(void *));
+    ck_assert_uint_eq(hs.bytes, 8 * sizeof(uint32_t));
     ck_assert(hs.expanding);
     mm_ht_destroy(&ht);
     for (i = 0; i < 20; i++) {
-        free(its[i]);
+        tfree(its[i]);
     }
 }
 END_TEST
 
 START_TEST(test_stripes_and_trylock)
 {
-    struct mm_ht *ht = mm_ht_create(0, 4, 2, hex_hash);
+    struct mm_ht *ht = mm_ht_create(0, 4, 2, hex_hash, &tsp);
 
     /* Stripe = low stripe_bits of the hash, whatever the bucket count. */
     ck_assert_uint_eq(mm_ht_stripe(ht, 0x5), 1);
@@ -374,9 +376,10 @@ mk_idx(uint64_t h, unsigned idx)
 {
     char key[32];
     size_t nkey = (size_t)snprintf(key, sizeof(key), "%llx", (unsigned long long)h);
-    struct mm_item *it = malloc(mm_item_ntotal(nkey, 0, false, true));
+    uint8_t cls;
+    struct mm_item *it = titem(mm_item_ntotal(nkey, 0, false, true), &cls);
 
-    mm_item_init(it, key, (uint8_t)nkey, 1, false, idx, 0, 0, 0);
+    mm_item_init(it, key, (uint8_t)nkey, cls, false, idx, 0, 0, 0);
     return it;
 }
 
@@ -386,7 +389,7 @@ mk_idx(uint64_t h, unsigned idx)
 START_TEST(test_walk_during_growth)
 {
     unsigned shard_bits = (unsigned)_i;
-    struct mm_ht *ht = mm_ht_create(shard_bits, 2, 1, hex_hash);
+    struct mm_ht *ht = mm_ht_create(shard_bits, 2, 1, hex_hash, &tsp);
     enum { N0 = 64, NMAX = 4000 };
     struct mm_item **its = calloc(NMAX, sizeof(*its));
     struct walk_count w;
@@ -446,7 +449,7 @@ START_TEST(test_walk_during_growth)
     }
     for (i = 0; i < n; i++) {
         ck_assert_ptr_nonnull(its[i]);
-        free(its[i]);
+        tfree(its[i]);
     }
     mm_ht_destroy(&ht);
     free(its);
@@ -457,7 +460,7 @@ END_TEST
 /* Without growth, a walk over a quiet table lists every item once. */
 START_TEST(test_walk_quiet)
 {
-    struct mm_ht *ht = mm_ht_create(1, 4, 2, hex_hash);
+    struct mm_ht *ht = mm_ht_create(1, 4, 2, hex_hash, &tsp);
     enum { N = 500 };
     struct mm_item *its[N];
     unsigned seen[N];
@@ -484,9 +487,46 @@ START_TEST(test_walk_quiet)
     }
     for (i = 0; i < N; i++) {
         ck_assert_uint_eq(seen[i], 1);
-        free(its[i]);
+        tfree(its[i]);
     }
     mm_ht_destroy(&ht);
+}
+END_TEST
+
+/* A large item (registry handle) chains with slab items like any other. */
+START_TEST(test_large_item_in_chain)
+{
+    struct mm_ht *ht = mm_ht_create(0, 4, 2, hex_hash, &tsp);
+    struct mm_item *a = mk("1");
+    size_t vlen = tslab.chunk_max + 1;
+    size_t total = mm_item_ntotal(2, vlen, false, false) + MM_ITEM_LARGE_EXTRA;
+    struct mm_item *big = mm_slab_large_alloc(&tslab, total);
+
+    ck_assert_ptr_nonnull(big);
+    mm_item_init(big, "11", 2, MM_ITEM_CLS_LARGE, false, 0, 0, (uint32_t)vlen, 0);
+    ck_assert_uint_eq(mm_item_total(big), total);
+    ck_assert_uint_ne(mm_item_handle(&tsp, big) & MM_HANDLE_LARGE, 0);
+    put(ht, a);
+    put(ht, big);
+    ck_assert_ptr_eq(get(ht, "11"), big);
+    ck_assert_ptr_eq(get(ht, "1"), a);
+    ck_assert(del(ht, big));
+    ck_assert_ptr_null(get(ht, "11"));
+    ck_assert_ptr_eq(get(ht, "1"), a);
+    put(ht, big);
+    ck_assert(del(ht, a));
+    ck_assert_ptr_eq(get(ht, "11"), big);
+    ck_assert(del(ht, big));
+    ck_assert_uint_eq(mm_ht_count(ht), 0);
+    mm_ht_destroy(&ht);
+    mm_slab_large_free(&tslab, big, mm_item_total(big));
+    tfree(a);
+}
+END_TEST
+
+START_TEST(test_needs_space)
+{
+    ck_assert_ptr_null(mm_ht_create(0, 4, 2, hex_hash, NULL));
 }
 END_TEST
 
@@ -497,6 +537,7 @@ ht_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, tspace_init, tspace_fini);
     tcase_add_test(tc, test_basic);
     tcase_add_test(tc, test_collisions);
     tcase_add_test(tc, test_shards);
@@ -507,6 +548,8 @@ ht_suite(void)
     tcase_add_test(tc, test_stripes_and_trylock);
     tcase_add_loop_test(tc, test_walk_during_growth, 0, 3);
     tcase_add_test(tc, test_walk_quiet);
+    tcase_add_test(tc, test_large_item_in_chain);
+    tcase_add_test(tc, test_needs_space);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,11 +8,12 @@
 
 #include "store/item_int.h"
 
-/* The header is 24 bytes (memcached's is 48, each plus 8 for the CAS);
+/* The header is 20 bytes (memcached's is 48, each plus 8 for the CAS);
  * growing it costs memory on every item. The refcount must stay out of the
  * first 8 bytes, where a free chunk keeps its free-list link. */
-_Static_assert(sizeof(struct mm_item) == 24, "item header is 24 bytes");
+_Static_assert(sizeof(struct mm_item) == 20, "item header is 20 bytes");
 _Static_assert(offsetof(struct mm_item, refcnt) >= 8, "refcnt clear of the free-list link");
+_Static_assert(sizeof(((struct mm_item *)0)->h_next) == 4, "h_next is a 32-bit handle");
 
 static struct mm_item *
 make_flags(const char *key, const char *val, bool cas, uint32_t flags, uint8_t cls)

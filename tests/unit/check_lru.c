@@ -8,17 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "item_space.h"
 #include "store/ht_int.h"
 #include "store/item_int.h"
 #include "store/lru_int.h"
 
-#define NCHUNKS 600
-#define CHUNK 64
+/* Every test item lands in this class of the test slab (item_space.h). */
+#define CLS 1u
 
 static struct mm_ht *ht;
 static struct mm_lru lru;
-static char *mem;                /* NCHUNKS chunks of CHUNK bytes */
-static unsigned used;            /* chunks handed out */
 static mm_reltime_t dead_before; /* items with exptime in (0, this] are dead */
 static unsigned released;        /* items the sweep freed */
 
@@ -36,14 +35,14 @@ static uint64_t
 span_cb(void *arg)
 {
     (void)arg;
-    return used;
+    return mm_slab_carved(&tslab, CLS);
 }
 
 static struct mm_item *
 chunk_cb(void *arg, uint64_t i)
 {
     (void)arg;
-    return (struct mm_item *)(mem + i * CHUNK);
+    return mm_slab_chunk(&tslab, CLS, i);
 }
 
 static void
@@ -57,10 +56,9 @@ release_cb(void *arg, struct mm_item *it)
 static void
 setup(void)
 {
-    ht = mm_ht_create(0, 4, 2, NULL);
+    tspace_init();
+    ht = mm_ht_create(0, 4, 2, NULL, &tsp);
     mm_lru_init(&lru);
-    mem = calloc(NCHUNKS, CHUNK);
-    used = 0;
     dead_before = 0;
     released = 0;
 }
@@ -70,7 +68,7 @@ teardown(void)
 {
     mm_lru_fini(&lru);
     mm_ht_destroy(&ht);
-    free(mem);
+    tspace_fini();
 }
 
 /* An item "k<i>" (exptime exp) at time now, in the next chunk; linked. */
@@ -79,10 +77,13 @@ add_unlinked(unsigned i, mm_reltime_t exp, mm_reltime_t now)
 {
     char key[16];
     size_t nkey = (size_t)snprintf(key, sizeof(key), "k%u", i);
-    struct mm_item *it = chunk_cb(NULL, used++);
+    uint8_t cls;
+    struct mm_item *it = titem(mm_item_ntotal(nkey, 4, true, false), &cls);
 
-    ck_assert_uint_le(mm_item_ntotal(nkey, 4, true, false), CHUNK);
-    mm_item_init(it, key, (uint8_t)nkey, 1, true, 0, exp, 4, now);
+    /* Fresh chunks, in carve order: chunk i is the i-th item added. */
+    ck_assert_uint_eq(cls, CLS);
+    ck_assert_ptr_eq(it, chunk_cb(NULL, mm_slab_carved(&tslab, CLS) - 1));
+    mm_item_init(it, key, (uint8_t)nkey, cls, true, 0, exp, 4, now);
     memcpy(mm_item_data(it), "data", 4);
     return it;
 }

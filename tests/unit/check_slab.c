@@ -2,9 +2,15 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "store/handle_int.h"
+#include "store/item_int.h"
 #include "store/slab_int.h"
 
 /* `memcached -vv` (1.6.18, defaults -n 48 -f 1.25): chunk size, perslab. */
@@ -251,13 +257,13 @@ START_TEST(test_prealloc)
     c.prealloc = true;
     ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
     ck_assert_ptr_nonnull(sl.arena);
-    ck_assert_uint_eq(sl.arena_size, 48u << 20);
-    /* Every class got its first page from the arena. */
+    /* Every class got its first page from the arena, recorded. */
     for (id = 1; id <= sl.nclasses; id++) {
         char *p;
 
         mm_slab_class_stats(&sl, id, &cs);
         ck_assert_uint_eq(cs.npages, 1);
+        ck_assert_ptr_eq(sl.cls[id].pages[0], sl.arena + (size_t)(id - 1) * sl.page_stride);
         p = mm_slab_alloc(&sl, id);
         ck_assert(p >= sl.arena && p < sl.arena + sl.arena_size);
     }
@@ -269,6 +275,219 @@ START_TEST(test_prealloc)
     ck_assert_uint_eq(mm_slab_malloced(&sl), 48u << 20);
     ck_assert_uint_eq(n, 1 + (48 - sl.nclasses) * 2);
     mm_slab_fini(&sl);
+}
+END_TEST
+
+/* Slab chunks and large items decode from their handles; 0 is NULL. */
+START_TEST(test_handles_roundtrip)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    struct mm_item_space sp;
+    struct mm_item *big;
+    unsigned id;
+
+    cfg_default(&c, 64u << 20);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(sl.shift, 3);
+    sp = mm_item_space_of(&sl);
+    ck_assert_ptr_null(mm_item_at(&sp, 0));
+    for (id = 1; id <= sl.nclasses; id++) {
+        int k;
+
+        for (k = 0; k < 3; k++) {
+            struct mm_item *it = mm_slab_alloc(&sl, id);
+            uint32_t h;
+
+            it->cls_layout = (uint8_t)id; /* the class tells slab from large */
+            h = mm_item_handle(&sp, it);
+            ck_assert_uint_ne(h, 0);
+            ck_assert_uint_lt(h, MM_HANDLE_LARGE);
+            ck_assert_ptr_eq(mm_item_at(&sp, h), it);
+        }
+    }
+    big = mm_slab_large_alloc(&sl, 600000);
+    ck_assert_ptr_nonnull(big);
+    big->cls_layout = MM_ITEM_CLS_LARGE;
+    ck_assert_uint_eq(mm_item_handle(&sp, big), MM_HANDLE_LARGE | mm_slab_large_index(big));
+    ck_assert_ptr_eq(mm_item_at(&sp, mm_item_handle(&sp, big)), big);
+    mm_slab_large_free(&sl, big, 600000);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+/* A limit past what 2^31 8-byte units reach takes a coarser unit, and
+ * chunks are aligned to it. */
+START_TEST(test_shift_rule)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    unsigned id;
+
+    cfg_default(&c, (size_t)20 << 30);
+    if (mm_slab_init(&sl, &c) != 0) {
+        return; /* no 32 GiB of address space here: nothing to check */
+    }
+    ck_assert_uint_eq(sl.shift, 4);
+    for (id = 1; id <= sl.nclasses; id++) {
+        ck_assert_uint_eq(sl.cls[id].size % 16, 0);
+    }
+    mm_slab_fini(&sl);
+    cfg_default(&c, ((size_t)16 << 30) - ((size_t)128 << 20));
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(sl.shift, 3);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+/* Freed registry slots read NULL and are reused before the span grows. */
+START_TEST(test_large_slots_reused)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    void *a;
+    void *b;
+    void *d;
+
+    cfg_default(&c, 0);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(mm_slab_large_span(&sl), 0);
+    a = mm_slab_large_alloc(&sl, 700000);
+    b = mm_slab_large_alloc(&sl, 700000);
+    ck_assert_uint_eq(mm_slab_large_index(a), 0);
+    ck_assert_uint_eq(mm_slab_large_index(b), 1);
+    ck_assert_uint_eq(mm_slab_large_span(&sl), 2);
+    ck_assert_ptr_eq(mm_slab_large_at(&sl, 1), b);
+    mm_slab_large_free(&sl, a, 700000);
+    ck_assert_ptr_null(mm_slab_large_at(&sl, 0));
+    mm_slab_large_free(&sl, b, 700000);
+    ck_assert_ptr_null(mm_slab_large_at(&sl, 1));
+    /* Last freed, first reused. */
+    d = mm_slab_large_alloc(&sl, 700000);
+    ck_assert_uint_eq(mm_slab_large_index(d), 1);
+    a = mm_slab_large_alloc(&sl, 700000);
+    ck_assert_uint_eq(mm_slab_large_index(a), 0);
+    ck_assert_uint_eq(mm_slab_large_span(&sl), 2);
+    ck_assert_ptr_eq(mm_slab_large_at(&sl, 0), a);
+    ck_assert_ptr_eq(mm_slab_large_at(&sl, 1), d);
+    ck_assert_ptr_null(mm_slab_large_at(&sl, 2));
+    /* The charge includes the 16-byte prefix, in whole pages. */
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 2 * ((700000 + 16 + 4095) / 4096 * 4096));
+    mm_slab_large_free(&sl, a, 700000);
+    mm_slab_large_free(&sl, d, 700000);
+    ck_assert_uint_eq(mm_slab_malloced(&sl), 0);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+/* With no limit the whole handle range is the only bound: page allocation
+ * fails cleanly once it is cut up, and the last chunk still has a handle.
+ * Pages are carved without being touched, so this costs no memory. */
+START_TEST(test_arena_exhausted)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    struct mm_item_space sp;
+    size_t before;
+    char *p;
+    char *last = NULL;
+
+    cfg_default(&c, 0);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    sp = mm_item_space_of(&sl);
+    while ((p = mm_slab_alloc(&sl, sl.nclasses)) != NULL) {
+        last = p;
+    }
+    ck_assert_uint_eq(sl.cls[sl.nclasses].npages, sl.arena_size / sl.page_stride);
+    /* Even a class with no page at all gets none now, and the failed
+     * attempt leaves no charge behind. */
+    before = mm_slab_malloced(&sl);
+    ck_assert_ptr_null(mm_slab_alloc(&sl, 1));
+    ck_assert_uint_eq(mm_slab_malloced(&sl), before);
+    ck_assert_uint_lt((size_t)(last - sp.base) >> sp.shift, MM_HANDLE_LARGE);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
+/* The sanitizers' own reservations do not survive a tight RLIMIT_AS. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RLIMIT_AS_TESTABLE 0
+#else
+#define RLIMIT_AS_TESTABLE 1
+
+static size_t
+vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "VmSize: %zu kB", &kb) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return kb << 10;
+}
+
+/* In a child under ulimit -v: the big reservation is refused, so the arena
+ * is the limit plus a page per class; a limit the address space cannot hold
+ * at all fails init. */
+static int
+fallback_child(void)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    struct rlimit rl;
+    size_t want;
+
+    rl.rlim_cur = rl.rlim_max = vm_size() + ((size_t)256 << 20);
+    if (setrlimit(RLIMIT_AS, &rl) != 0) {
+        return 10;
+    }
+    cfg_default(&c, 64u << 20);
+    if (mm_slab_init(&sl, &c) != 0) {
+        return 11;
+    }
+    want = (64u << 20) + (size_t)(sl.nclasses + 1) * sl.page_stride;
+    if (sl.arena_size != want) {
+        return 12;
+    }
+    /* Raising the limit past the reservation: pages stop at its end. */
+    mm_slab_set_limit(&sl, 0);
+    while (mm_slab_alloc(&sl, sl.nclasses) != NULL) {
+    }
+    if (sl.arena_used != sl.arena_size) {
+        return 13;
+    }
+    mm_slab_fini(&sl);
+    cfg_default(&c, (size_t)1 << 30);
+    if (mm_slab_init(&sl, &c) != -1) {
+        return 14;
+    }
+    return 0;
+}
+
+#endif
+
+START_TEST(test_arena_fallback)
+{
+#if !RLIMIT_AS_TESTABLE
+    return;
+#else
+    pid_t pid = fork();
+    int status;
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        _exit(fallback_child());
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+#endif
 }
 END_TEST
 
@@ -289,6 +508,11 @@ slab_suite(void)
     tcase_add_test(tc, test_limit);
     tcase_add_test(tc, test_large);
     tcase_add_test(tc, test_prealloc);
+    tcase_add_test(tc, test_handles_roundtrip);
+    tcase_add_test(tc, test_shift_rule);
+    tcase_add_test(tc, test_large_slots_reused);
+    tcase_add_test(tc, test_arena_exhausted);
+    tcase_add_test(tc, test_arena_fallback);
     suite_add_tcase(s, tc);
     return s;
 }
