@@ -1,7 +1,9 @@
-/* Slab classes and pages. Computes the class table the way memcached does
- * (so -n/-f give the same chunk sizes), hands out chunks from per-class free
- * lists and lazily carved pages, and keeps the global memory limit. Knows
- * nothing about items beyond their size; eviction is the store's job. */
+/* Slab classes and pages. Computes the class table (memcached's rule for -n
+ * and -f, with finer steps for small chunks), cuts pages from one reserved
+ * arena so chunks can be named by 32-bit handles, hands out chunks from
+ * per-class free lists and lazily carved pages, keeps the registry of large
+ * items and the global memory limit. Knows nothing about items beyond their
+ * size; eviction is the store's job. */
 #include "config.h"
 
 #include "store/slab_int.h"
