@@ -1131,6 +1131,26 @@ START_TEST(test_no_hash_expand)
 }
 END_TEST
 
+/* What an item of the memory benchmark (14-byte key, 100-byte value, CAS,
+ * flags 0) costs in slab memory: a 144-byte chunk, where memcached needs
+ * 192 (its 48-byte header, the NUL and "\r\n" land it in that class).
+ * doc/benchmarks.md measures the RSS that follows from it. */
+START_TEST(test_item_footprint)
+{
+    struct mm_slab *sl = mm_store_slab(st);
+    size_t total = mm_item_ntotal(14, 100, true, false);
+    unsigned cls = mm_slab_class(sl, total);
+
+    ck_assert_uint_eq(MM_ITEM_HDR_SIZE, 20);
+    ck_assert_uint_eq(total, 142);
+    ck_assert_uint_eq(sl->cls[cls].size, 144);
+    /* Flags other than 0 take 4 bytes more: the next class, 160 bytes. */
+    ck_assert_uint_eq(sl->cls[mm_slab_class(sl, mm_item_ntotal(14, 100, true, true))].size, 160);
+    /* Without CAS (-C): 134 bytes, also a 144-byte chunk. */
+    ck_assert_uint_eq(sl->cls[mm_slab_class(sl, mm_item_ntotal(14, 100, false, false))].size, 144);
+}
+END_TEST
+
 START_TEST(test_stats_fields)
 {
     struct mm_item *it;
@@ -1252,6 +1272,7 @@ store_suite(void)
     tcase_add_test(tc, test_flush_delayed);
     tcase_add_test(tc, test_flush_no_cas);
     tcase_add_test(tc, test_stats_fields);
+    tcase_add_test(tc, test_item_footprint);
     suite_add_tcase(s, tc);
 
     tcase_set_timeout(tm, 120);
