@@ -44,15 +44,23 @@ struct mm_conn_cfg {
 struct mm_settings;
 void mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s);
 
+/* Distinct listener names a set remembers for "stats conns"; connections
+ * from further listeners show no listen_addr. */
+#define MM_CONN_LISTEN_MAX 32
+
 struct mm_conn_set {
     struct mm_ev_loop *loop;
     struct mm_cmd_ctx *cmd; /* stats block and env; cmd->stats is counted */
     struct mm_store *store; /* item references are released to it */
     struct mm_conn_cfg cfg;
-    unsigned long *live;           /* optional process-wide count, decremented
+    unsigned long *live;  /* optional process-wide count, decremented
                                  (atomically) when a connection closes */
-    pthread_mutex_t lock;          /* guards the all list for other threads */
-    struct mm_conn *all;           /* every open connection */
+    pthread_mutex_t lock; /* guards the all list for other threads */
+    struct mm_conn *all;  /* every open connection */
+    /* Names of the listeners this set's connections came from (lock): a
+     * connection keeps a one-byte index instead of a pointer. */
+    const char *listen_names[MM_CONN_LISTEN_MAX];
+    unsigned nlisten;
     char *scratch;                 /* cfg.rbuf_size bytes lent to each read */
     struct mm_conn_pending *spare; /* a recycled storage-request block */
     struct mm_out_cache out_cache; /* reply buffers between connections */

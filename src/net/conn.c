@@ -73,21 +73,24 @@ struct mm_conn {
     struct mm_ev_io io;
     struct mm_conn_set *set;
     struct mm_conn *next, *prev; /* set->all */
-    bool busy;                   /* inside conn_process (for "stats conns") */
-    bool paused;                 /* backpressure: not reading nor parsing */
-    bool yielded;                /* -R reached with requests still buffered */
-    bool write_blocked;          /* the socket said EAGAIN: wait for POLLOUT */
-    bool started;                /* the first byte was seen (protocol chosen) */
-    bool binary;                 /* speaking the binary protocol */
-    bool authed;                 /* passed -Y / -S authentication */
-    bool auth_read;              /* CONN_NREAD is reading an ASCII auth token */
+    /* The flags and small fields below fill 16 bytes: with them the struct
+     * is 256 bytes, an allocator size class, where 272 bytes took jemalloc's
+     * 320 class (idle connections are most of a big server's memory). */
+    unsigned paused : 1;        /* backpressure: not reading nor parsing */
+    unsigned yielded : 1;       /* -R reached with requests still buffered */
+    unsigned write_blocked : 1; /* the socket said EAGAIN: wait for POLLOUT */
+    unsigned started : 1;       /* the first byte was seen (protocol chosen) */
+    unsigned binary : 1;        /* speaking the binary protocol */
+    unsigned auth_read : 1;     /* CONN_NREAD is reading an ASCII auth token */
+    bool busy;                  /* inside conn_process (for "stats conns") */
+    bool authed;                /* passed -Y / -S authentication */
     char trailer[2];
     uint8_t tgot;
     uint8_t state;     /* enum conn_state */
     uint8_t transport; /* enum mm_conn_transport */
     uint8_t shown;     /* atomic: enum conn_shown, for "stats conns" */
-    const char *listen_name;
-    time_t last_cmd; /* monotonic seconds; atomic (read by "stats conns") */
+    uint8_t listen;    /* index in set->listen_names + 1; 0 = none */
+    uint32_t last_cmd; /* monotonic seconds; atomic (read by "stats conns") */
     struct mm_iobuf rbuf;
     struct mm_out out;
 
@@ -105,13 +108,41 @@ struct mm_conn {
     struct mm_cmd_dump *dump;     /* "lru_crawler metadump" in progress */
 };
 
-static time_t
+/* An idle connection costs this struct and nothing else in user space;
+ * keep it within jemalloc's 256-byte size class. */
+_Static_assert(sizeof(struct mm_conn) <= 256, "struct mm_conn fits 256 bytes");
+
+/* Seconds on the monotonic clock; 32 bits last 136 years of uptime. */
+static uint32_t
 mono_now(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec;
+    return (uint32_t)ts.tv_sec;
+}
+
+/* The index + 1 of a listener's name in the set (0: none, or the table is
+ * full). Names are the listeners' own strings, alive as long as the server,
+ * so the pointer identifies them. Caller holds set->lock. */
+static uint8_t
+listen_index(struct mm_conn_set *set, const char *name)
+{
+    unsigned i;
+
+    if (name == NULL) {
+        return 0;
+    }
+    for (i = 0; i < set->nlisten; i++) {
+        if (set->listen_names[i] == name) {
+            return (uint8_t)(i + 1);
+        }
+    }
+    if (set->nlisten == MM_CONN_LISTEN_MAX) {
+        return 0;
+    }
+    set->listen_names[set->nlisten++] = name;
+    return (uint8_t)set->nlisten;
 }
 
 /* The set keeps one spare pending block: a client streaming sets whose
@@ -846,7 +877,6 @@ mm_conn_create(struct mm_conn_set *set, int fd, enum mm_conn_transport transport
 
     c->set = set;
     c->transport = transport;
-    c->listen_name = listen_name;
     c->state = CONN_PARSE;
     c->last_cmd = mono_now();
     mm_iobuf_init(&c->rbuf, set->cfg.rbuf_size, set->cfg.rbuf_max);
@@ -864,6 +894,7 @@ mm_conn_create(struct mm_conn_set *set, int fd, enum mm_conn_transport transport
         return NULL;
     }
     pthread_mutex_lock(&set->lock);
+    c->listen = listen_index(set, listen_name);
     c->next = set->all;
     if (set->all != NULL) {
         set->all->prev = c;
@@ -988,7 +1019,7 @@ static void
 conn_idle_sweep(struct mm_ev_timer *t)
 {
     struct mm_conn_set *set = t->arg;
-    time_t now = mono_now();
+    uint32_t now = mono_now();
     struct mm_conn *c = set->all;
     struct mm_conn *next;
 
@@ -997,7 +1028,7 @@ conn_idle_sweep(struct mm_ev_timer *t)
         /* Only connections waiting for a new request are idle; one in the
          * middle of a value or with replies to send is busy. */
         if (c->state == CONN_PARSE && mm_iobuf_len(&c->rbuf) == 0 && mm_out_pending(&c->out) == 0 &&
-            now - c->last_cmd > (time_t)set->cfg.idle_timeout) {
+            now - c->last_cmd > set->cfg.idle_timeout) {
             MM_STAT_INCR(set->cmd->stats, idle_kicks);
             mm_conn_close(c);
         }
@@ -1082,7 +1113,7 @@ void
 mm_conn_set_emit(struct mm_conn_set *set,
                  void (*emit)(void *arg, const char *name, const char *value), void *arg)
 {
-    time_t now = mono_now();
+    uint32_t now = mono_now();
     struct mm_conn *c;
     char name[64];
     char value[160];
@@ -1101,13 +1132,13 @@ mm_conn_set_emit(struct mm_conn_set *set,
             snprintf(name, sizeof(name), "%d:addr", c->io.fd);
             emit(arg, name, value);
         }
-        if (c->listen_name != NULL) {
+        if (c->listen != 0) {
             snprintf(name, sizeof(name), "%d:listen_addr", c->io.fd);
-            emit(arg, name, c->listen_name);
+            emit(arg, name, set->listen_names[c->listen - 1]);
         }
         snprintf(name, sizeof(name), "%d:state", c->io.fd);
         emit(arg, name, conn_shown_names[__atomic_load_n(&c->shown, __ATOMIC_RELAXED)]);
-        secs = (long)(now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
+        secs = (long)now - (long)__atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED);
         snprintf(name, sizeof(name), "%d:secs_since_last_cmd", c->io.fd);
         snprintf(value, sizeof(value), "%ld", secs < 0 ? 0L : secs);
         emit(arg, name, value);
