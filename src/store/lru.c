@@ -72,14 +72,15 @@ let_go(const struct mm_lru_walk *w, struct mm_item *it)
     }
 }
 
-/* The next chunk under the hand, or NULL when the class has none. */
+/* The item under the hand, pinned, or NULL; the hand moves on. */
 static struct mm_item *
-hand_next(struct mm_lru *l, const struct mm_lru_walk *w, uint64_t span)
+hand_next(struct mm_lru *l, const struct mm_lru_walk *w, uint64_t span, bool *busy)
 {
     if (l->hand >= span) {
         l->hand = 0;
     }
-    return w->chunk(w->arg, l->hand++);
+    *busy = false;
+    return w->grab(w->arg, l->hand++, busy);
 }
 
 static void
@@ -124,16 +125,14 @@ mm_lru_evict(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, bo
     /* Two turns at most (free chunks cost a load each): the first may only
      * clear accessed bits. */
     for (steps = 0; steps < 2 * span && looked < w->max_walk; steps++) {
-        struct mm_item *it = hand_next(l, w, span);
+        bool busy;
+        struct mm_item *it = hand_next(l, w, span, &busy);
         mm_hash_t h;
         bool dead;
 
         if (it == NULL) {
-            continue;
-        }
-        if (!mm_item_pin(it)) {
-            /* Free (0), or in use by a reader or writer (> 1). */
-            if (mm_item_refcnt(it) > 1) {
+            /* Free, or in use by a reader or writer. */
+            if (busy) {
                 l->c.lrutail_reflocked++;
                 looked++;
             }
@@ -203,9 +202,10 @@ mm_lru_hand_atime(struct mm_lru *l, const struct mm_lru_walk *w, mm_reltime_t *a
     pthread_mutex_lock(&l->lock);
     span = w->span(w->arg);
     for (i = l->hand, n = 0; n < PEEK_MAX && n < span; n++, i++) {
-        struct mm_item *it = w->chunk(w->arg, i < span ? i : i % span);
+        bool busy;
+        struct mm_item *it = w->grab(w->arg, i < span ? i : i % span, &busy);
 
-        if (it == NULL || !mm_item_pin(it)) {
+        if (it == NULL) {
             continue;
         }
         *atime = mm_item_load_atime(it);

@@ -88,10 +88,13 @@ struct mm_lru_walk {
     bool evict;        /* false (-M): only reclaim dead items */
     /* true if the item is expired or flushed; called with its stripe held */
     bool (*dead)(void *arg, const struct mm_item *it, mm_reltime_t now);
-    /* Chunk indexes 0 .. span() - 1 may hold items; chunk(i) is the memory
-     * at index i, or NULL for none. */
+    /* Chunk indexes 0 .. span() - 1 may hold items. grab(i) takes a
+     * reference on the item at index i with mm_item_pin (only an item
+     * nobody but its owner holds) and returns it; else NULL, with *busy
+     * set if an item is there but in use. It keeps the memory from going
+     * away while it looks (large items are unmapped when freed). */
     uint64_t (*span)(void *arg);
-    struct mm_item *(*chunk)(void *arg, uint64_t i);
+    struct mm_item *(*grab)(void *arg, uint64_t i, bool *busy);
     /* Frees an item whose last reference the sweep dropped (its owner let
      * go while the hand held it). */
     void (*release)(void *arg, struct mm_item *it);

@@ -406,6 +406,23 @@ large_unregister(struct mm_slab *sl, uint32_t i)
     pthread_mutex_unlock(&sl->large_lock);
 }
 
+bool
+mm_slab_large_with(struct mm_slab *sl, uint32_t i, bool (*fn)(void *arg, void *p), void *arg)
+{
+    bool r = false;
+    void *p;
+
+    /* Freeing unregisters under this lock before it unmaps, so while we
+     * hold it a registered item's memory stays mapped. */
+    pthread_mutex_lock(&sl->large_lock);
+    p = mm_slab_large_at(sl, i);
+    if (p != NULL) {
+        r = fn(arg, p);
+    }
+    pthread_mutex_unlock(&sl->large_lock);
+    return r;
+}
+
 void *
 mm_slab_large_alloc(struct mm_slab *sl, size_t size)
 {

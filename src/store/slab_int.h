@@ -127,6 +127,11 @@ uint32_t mm_slab_large_span(struct mm_slab *sl);
 /* The pointer registered in slot i, or NULL when the slot is free. Safe
  * without any lock for i < mm_slab_large_span(). */
 void *mm_slab_large_at(struct mm_slab *sl, uint32_t i);
+/* fn(arg, item) on the large item in slot i, with the registry locked so
+ * that the item cannot be unmapped meanwhile (a sweep's way to look at an
+ * item it does not own yet); fn must be short and take no lock. Returns
+ * fn's result, false for a free slot. */
+bool mm_slab_large_with(struct mm_slab *sl, uint32_t i, bool (*fn)(void *arg, void *p), void *arg);
 
 void mm_slab_set_limit(struct mm_slab *sl, size_t mem_limit);
 size_t mm_slab_limit(const struct mm_slab *sl);

@@ -467,13 +467,41 @@ sweep_span(void *arg)
                                          : mm_slab_carved(&src->st->slab, src->cls);
 }
 
+/* Pin the item under the sweep's hand: mm_item_pin, or report it busy. */
+struct sweep_grab {
+    struct mm_item *it;
+    bool *busy;
+};
+
+static bool
+sweep_pin(void *arg, void *p)
+{
+    struct sweep_grab *g = arg;
+    struct mm_item *it = p;
+
+    if (mm_item_pin(it)) {
+        g->it = it;
+        return true;
+    }
+    *g->busy = mm_item_refcnt(it) > 1;
+    return false;
+}
+
 static struct mm_item *
-sweep_chunk(void *arg, uint64_t i)
+sweep_grab(void *arg, uint64_t i, bool *busy)
 {
     struct sweep_src *src = arg;
+    struct sweep_grab g = {NULL, busy};
 
-    return src->cls == MM_ITEM_CLS_LARGE ? mm_slab_large_at(&src->st->slab, (uint32_t)i)
-                                         : mm_slab_chunk(&src->st->slab, src->cls, i);
+    if (src->cls == MM_ITEM_CLS_LARGE) {
+        /* A large item is unmapped when freed: look under the registry
+         * lock, which freeing takes first. */
+        mm_slab_large_with(&src->st->slab, (uint32_t)i, sweep_pin, &g);
+    } else {
+        /* Slab pages stay mapped for the store's life. */
+        sweep_pin(&g, mm_slab_chunk(&src->st->slab, src->cls, i));
+    }
+    return g.it;
 }
 
 static bool
@@ -504,7 +532,7 @@ sweep_init(struct mm_lru_walk *w, struct sweep_src *src, struct mm_store *st, un
     w->evict = st->cfg.evict;
     w->dead = sweep_dead;
     w->span = sweep_span;
-    w->chunk = sweep_chunk;
+    w->grab = sweep_grab;
     w->release = sweep_release;
     w->arg = src;
 }

@@ -45,6 +45,18 @@ chunk_cb(void *arg, uint64_t i)
     return mm_slab_chunk(&tslab, CLS, i);
 }
 
+static struct mm_item *
+grab_cb(void *arg, uint64_t i, bool *busy)
+{
+    struct mm_item *it = chunk_cb(arg, i);
+
+    if (mm_item_pin(it)) {
+        return it;
+    }
+    *busy = mm_item_refcnt(it) > 1;
+    return NULL;
+}
+
 static void
 release_cb(void *arg, struct mm_item *it)
 {
@@ -110,7 +122,7 @@ evict(bool allow, unsigned max_walk, bool *reclaimed)
                             .evict = allow,
                             .dead = dead_cb,
                             .span = span_cb,
-                            .chunk = chunk_cb,
+                            .grab = grab_cb,
                             .release = release_cb};
 
     return mm_lru_evict(&lru, ht, &w, reclaimed);
@@ -327,7 +339,7 @@ END_TEST
 
 START_TEST(test_hand_atime)
 {
-    struct mm_lru_walk w = {.span = span_cb, .chunk = chunk_cb, .release = release_cb};
+    struct mm_lru_walk w = {.span = span_cb, .grab = grab_cb, .release = release_cb};
     mm_reltime_t t = 0;
     bool rec;
 

@@ -245,6 +245,39 @@ START_TEST(test_large)
 }
 END_TEST
 
+static unsigned with_calls;
+
+static bool
+with_fn(void *arg, void *p)
+{
+    with_calls++;
+    return p == arg;
+}
+
+START_TEST(test_large_with)
+{
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+    void *a;
+    uint32_t i;
+
+    cfg_default(&c, 64u << 20);
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    a = mm_slab_large_alloc(&sl, 600000);
+    ck_assert_ptr_nonnull(a);
+    i = mm_slab_large_index(a);
+    with_calls = 0;
+    ck_assert(mm_slab_large_with(&sl, i, with_fn, a));
+    ck_assert_uint_eq(with_calls, 1);
+    mm_slab_large_free(&sl, a, 600000);
+    /* A free slot: fn is not called. */
+    ck_assert(!mm_slab_large_with(&sl, i, with_fn, a));
+    ck_assert(!mm_slab_large_with(&sl, i + 1, with_fn, a));
+    ck_assert_uint_eq(with_calls, 1);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
 START_TEST(test_prealloc)
 {
     struct mm_slab sl;
@@ -501,6 +534,7 @@ slab_suite(void)
     tcase_add_test(tc, test_class_table_matches_memcached);
     tcase_add_test(tc, test_class_table_factor_2);
     tcase_add_test(tc, test_fine_classes);
+    tcase_add_test(tc, test_large_with);
     tcase_add_test(tc, test_fine_classes_cap);
     tcase_add_test(tc, test_class_lookup);
     tcase_add_test(tc, test_bad_cfg);

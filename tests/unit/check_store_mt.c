@@ -326,6 +326,18 @@ START_TEST(test_mt_evicting)
 }
 END_TEST
 
+START_TEST(test_mt_large)
+{
+    /* Values up to 700 KB: many are large items (their own mappings),
+     * which the clock hand of the large registry evicts while other
+     * threads overwrite and delete them, unmapping them. The hand must
+     * never touch a mapping that is going away; the registry lock
+     * (mm_slab_large_with) guarantees that, and this run exercises it
+     * (the window is too narrow to hit at will without the lock). */
+    run(8u << 20, 0, 2, 64, 700000);
+}
+END_TEST
+
 static Suite *
 mt_suite(void)
 {
@@ -336,6 +348,7 @@ mt_suite(void)
     tcase_add_test(tc, test_mt_plenty);
     tcase_add_test(tc, test_mt_sharded);
     tcase_add_test(tc, test_mt_evicting);
+    tcase_add_test(tc, test_mt_large);
     suite_add_tcase(s, tc);
     return s;
 }
