@@ -20,6 +20,7 @@
 #include "client.h"
 #include "it_load.h"
 #include "server.h"
+#include "tcheck.h"
 
 #define MEM_MB 64
 #define NCLIENTS 4
@@ -608,16 +609,8 @@ churn_suite(void)
 int
 main(void)
 {
-    SRunner *sr;
-    int failed;
-
     if (mm_tserver_target_external()) {
-        fprintf(stderr, "MMEM_TEST_ADDR set: churn needs its own -m server, skipped\n");
-        return 77;
+        return mm_tcheck_skip("MMEM_TEST_ADDR set: churn needs its own -m server, skipped");
     }
-    sr = srunner_create(churn_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(churn_suite(), 0, NULL);
 }

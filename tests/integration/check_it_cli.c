@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 #define RUN_TIMEOUT_MS 3000
 
@@ -681,16 +682,8 @@ cli_suite(void)
 int
 main(void)
 {
-    SRunner *sr;
-    int failed;
-
     if (mm_tserver_target_external()) {
-        fprintf(stderr, "MMEM_TEST_ADDR set: command-line tests need their own server\n");
-        return 77;
+        return mm_tcheck_skip("MMEM_TEST_ADDR set: command-line tests need their own server");
     }
-    sr = srunner_create(cli_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(cli_suite(), 0, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 #define NTHREADS 8
 #define INCRS_PER_THREAD 2000
@@ -352,11 +353,5 @@ concurrency_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(concurrency_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(concurrency_suite(), 0, NULL);
 }

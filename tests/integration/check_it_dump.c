@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 /* Sanitizer builds shadow and quarantine memory: there the bound only
  * catches a dump built whole (about 16 MB of lines for 200,000 items). */
@@ -291,12 +292,5 @@ dump_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(dump_suite());
-    int failed;
-
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(dump_suite(), MM_TCHECK_FORK, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 #define MEM_MB 8
 #define VALUE_LEN 10000
@@ -189,16 +190,8 @@ eviction_suite(void)
 int
 main(void)
 {
-    SRunner *sr;
-    int failed;
-
     if (mm_tserver_target_external()) {
-        fprintf(stderr, "MMEM_TEST_ADDR set: eviction needs its own -m server, skipped\n");
-        return 77;
+        return mm_tcheck_skip("MMEM_TEST_ADDR set: eviction needs its own -m server, skipped");
     }
-    sr = srunner_create(eviction_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(eviction_suite(), 0, NULL);
 }

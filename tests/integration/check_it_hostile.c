@@ -22,6 +22,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 /* A good client's request is "served" if its reply arrives within this. */
 #define GOOD_TIMEOUT_MS 2000
@@ -1350,16 +1351,8 @@ hostile_suite(void)
 int
 main(void)
 {
-    SRunner *sr;
-    int failed;
-
     if (mm_tserver_target_external()) {
-        fprintf(stderr, "MMEM_TEST_ADDR set: hostile clients need their own server, skipped\n");
-        return 77;
+        return mm_tcheck_skip("MMEM_TEST_ADDR set: hostile clients need their own server, skipped");
     }
-    sr = srunner_create(hostile_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(hostile_suite(), 0, NULL);
 }

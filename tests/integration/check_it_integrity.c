@@ -17,6 +17,7 @@
 #include "client.h"
 #include "it_load.h"
 #include "server.h"
+#include "tcheck.h"
 
 #define NKEYS 64
 #define NCTRS 4
@@ -917,16 +918,8 @@ integrity_suite(void)
 int
 main(void)
 {
-    SRunner *sr;
-    int failed;
-
     if (mm_tserver_target_external()) {
-        fprintf(stderr, "MMEM_TEST_ADDR set: integrity needs its own server, skipped\n");
-        return 77;
+        return mm_tcheck_skip("MMEM_TEST_ADDR set: integrity needs its own server, skipped");
     }
-    sr = srunner_create(integrity_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(integrity_suite(), 0, NULL);
 }

@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 #define PROMPT_MS 5000
 
@@ -219,16 +220,8 @@ signals_suite(void)
 int
 main(void)
 {
-    SRunner *sr;
-    int failed;
-
     if (mm_tserver_target_external()) {
-        fprintf(stderr, "MMEM_TEST_ADDR set: signal tests need their own server, skipped\n");
-        return 77;
+        return mm_tcheck_skip("MMEM_TEST_ADDR set: signal tests need their own server, skipped");
     }
-    sr = srunner_create(signals_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(signals_suite(), 0, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 #define MEMCACHED_TOOL "/usr/share/memcached/scripts/memcached-tool"
 #define MEMCSTAT "/usr/bin/memcstat"
@@ -122,12 +123,10 @@ main(void)
 {
     Suite *s;
     TCase *tc;
-    SRunner *sr;
-    int failed;
 
     if (access(MEMCACHED_TOOL, R_OK) != 0 && access(MEMCSTAT, X_OK) != 0) {
         printf("memcached-tool and memcstat not installed: skipped\n");
-        return 77;
+        return MM_TCHECK_SKIP;
     }
     s = suite_create("it_tools");
     tc = tcase_create("tools");
@@ -137,9 +136,5 @@ main(void)
     tcase_add_test(tc, test_memcached_tool_dump);
     tcase_add_test(tc, test_memcstat);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(s, 0, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tcheck.h"
 
 static struct mm_tserver srv;
 
@@ -254,8 +255,6 @@ main(void)
 {
     Suite *s = suite_create("it_watch");
     TCase *tc = tcase_create("watch");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_fetchers_mutations);
@@ -263,9 +262,5 @@ main(void)
     tcase_add_test(tc, test_slow_watcher_skips);
     tcase_add_test(tc, test_refused);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mm_tcheck_run(s, 0, NULL);
 }
