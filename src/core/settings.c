@@ -921,7 +921,7 @@ mm_settings_usage(FILE *out)
             "-V, --version             show the version and exit\n"
             "-P, --pidfile=<file>      write the process id to this file\n"
             "-f, --slab-growth-factor=<num> size ratio between slab classes above 512\n"
-            "                          bytes; 16-byte steps below (default: 1.25)\n"
+            "                          bytes; 16-byte steps up to it (default: 1.25)\n"
             "-n, --slab-min-size=<bytes> smallest space for key, value and flags (default: 48)\n"
             "-L, --enable-largepages  allocate all item memory up front\n"
             "-D <char>                 delimiter between key prefix and id for per-prefix\n"

@@ -85,10 +85,12 @@ size_t mm_item_total(const struct mm_item *it);
 /* memcached's size for the same item: its 48-byte header, the CAS, the key
  * and a NUL, the value and "\r\n". "Too large" and "stats sizes" use it, so
  * both servers refuse and count the same values. */
+#define MM_ITEM_MC_HDR_SIZE 48u
+
 static inline size_t
 mm_item_mc_total(size_t nkey, size_t vlen, bool cas)
 {
-    return 48u + (cas ? 8u : 0u) + nkey + 1u + vlen + 2u;
+    return MM_ITEM_MC_HDR_SIZE + (cas ? 8u : 0u) + nkey + 1u + vlen + 2u;
 }
 
 /* Write the header fields and key of fresh memory. refcnt becomes 1, stored

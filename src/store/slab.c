@@ -87,14 +87,24 @@ arena_reserve(struct mm_slab *sl)
     return 0;
 }
 
-/* memcached's rule: start at header + chunk_min, align, multiply by the
- * factor (truncating), stop once the next size would reach chunk_max /
- * factor; the last class is chunk_max (rounded up to the alignment, which
- * only a coarse unit can require). With the default factor that wastes up
- * to a fifth of each chunk, 12% on average, which for small items is more
- * than the header. So below fine_max (512 bytes by default, where most
- * cached items are) the classes step by fine_step (16) bytes instead, at
- * most 15 bytes wasted; both parts together stay within the 63 class ids. */
+static void
+add_class(struct mm_slab *sl, unsigned id, size_t size)
+{
+    sl->cls[id].size = (uint32_t)size;
+    sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
+}
+
+/* memcached's rule: start at base (its 48-byte header + chunk_min), align,
+ * multiply by the factor (truncating), stop once the next size would reach
+ * chunk_max / factor; the last class is chunk_max (rounded up to the
+ * alignment, which only a coarse unit can require).
+ *
+ * With fine_max set, the classes up to it step by fine_step bytes from
+ * fine_base (our own header + chunk_min) instead: the factor wastes up to a
+ * fifth of each small chunk, 12% on average, more than our whole header.
+ * Above fine_max the classes are exactly memcached's, so an item (always
+ * smaller here than in memcached) never needs a bigger chunk than it would
+ * there. Both parts together stay within the 63 class ids. */
 static void
 build_classes(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
 {
@@ -102,11 +112,19 @@ build_classes(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
     size_t size = cfg->base;
     size_t last = (sl->chunk_max + align - 1) / align * align;
     size_t step = cfg->fine_step < align ? align : (cfg->fine_step + align - 1) / align * align;
-    bool fine = cfg->fine_max > 0 && cfg->fine_step > 0;
+    size_t covered = 0; /* largest fine class */
     unsigned id = 1;
 
-    if (fine && size % step) {
-        size += step - size % step;
+    if (cfg->fine_max > 0 && cfg->fine_step > 0) {
+        size_t f = (cfg->fine_base + step - 1) / step * step;
+
+        for (; f <= cfg->fine_max && id < MM_SLAB_MAX_CLASSES; f += step) {
+            if ((double)f >= (double)sl->chunk_max / cfg->factor) {
+                break;
+            }
+            add_class(sl, id++, f);
+            covered = f;
+        }
     }
     while (id < MM_SLAB_MAX_CLASSES) {
         if ((double)size >= (double)sl->chunk_max / cfg->factor) {
@@ -115,17 +133,12 @@ build_classes(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
         if (size % align) {
             size += align - (size % align);
         }
-        sl->cls[id].size = (uint32_t)size;
-        sl->cls[id].perslab = (uint32_t)(sl->page_size / size);
-        if (fine && size < cfg->fine_max) {
-            size += step;
-        } else {
-            size = (size_t)((double)size * cfg->factor);
+        if (size > covered) {
+            add_class(sl, id++, size);
         }
-        id++;
+        size = (size_t)((double)size * cfg->factor);
     }
-    sl->cls[id].size = (uint32_t)last;
-    sl->cls[id].perslab = (uint32_t)(sl->page_size / last);
+    add_class(sl, id, last);
     sl->nclasses = id;
 }
 

@@ -49,11 +49,13 @@ struct mm_slab_class {
 struct mm_slab_cfg {
     size_t mem_limit; /* bytes; 0 = no limit */
     double factor;    /* growth factor between classes (-f) */
-    size_t base;      /* first class: item header + chunk_min (-n) */
+    size_t base;      /* memcached's first class: its 48-byte header + -n */
     size_t page_size; /* 0 = 1 MB */
     size_t chunk_max; /* 0 = page_size / 2 */
-    /* Below fine_max, classes step by fine_step bytes (rounded up to the
-     * alignment) instead of by the factor; 0 gives memcached's table. */
+    /* Up to fine_max, classes step by fine_step bytes (rounded up to the
+     * alignment) from fine_base; memcached's classes (from base) above it.
+     * fine_max 0 gives memcached's table alone. */
+    size_t fine_base;
     size_t fine_max;
     size_t fine_step;
     bool prealloc; /* -L: every class gets its first page at start */

@@ -130,9 +130,10 @@ mm_store_create(const struct mm_store_cfg *cfg)
     memset(&scfg, 0, sizeof(scfg));
     scfg.mem_limit = st->cfg.mem_limit;
     scfg.factor = st->cfg.factor;
-    /* The first class holds our header + -n bytes, as memcached's holds its
-     * own header + -n; fine classes below 512 bytes (doc/store.md). */
-    scfg.base = MM_ITEM_HDR_SIZE + st->cfg.chunk_min;
+    /* Fine classes from our header + -n up to 512 bytes, memcached's own
+     * table (its 48-byte header + -n, times -f) above (src/store/slab.c). */
+    scfg.base = MM_ITEM_MC_HDR_SIZE + st->cfg.chunk_min;
+    scfg.fine_base = MM_ITEM_HDR_SIZE + st->cfg.chunk_min;
     scfg.fine_max = MM_STORE_FINE_MAX;
     scfg.fine_step = MM_STORE_FINE_STEP;
     scfg.page_size = st->cfg.slab_page_size;

@@ -55,10 +55,14 @@ START_TEST(test_fine_classes)
     struct mm_slab sl;
     struct mm_slab_cfg c;
     unsigned i;
+    unsigned j;
+    unsigned k;
+    unsigned n = sizeof(mc_sizes) / sizeof(mc_sizes[0]);
 
-    /* mmem's default: 16-byte steps below 512 bytes, the factor above. */
+    /* mmem's default: 16-byte steps from our header + -n below 512 bytes,
+     * memcached's own classes above. */
     cfg_default(&c, 64u << 20);
-    c.base = 20 + 48;
+    c.fine_base = 20 + 48;
     c.fine_max = 512;
     c.fine_step = 16;
     ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
@@ -68,20 +72,32 @@ START_TEST(test_fine_classes)
         ck_assert_uint_eq(sl.cls[i + 1].size, sl.cls[i].size + 16);
     }
     ck_assert_uint_eq(sl.cls[i].size, 512);
-    ck_assert_uint_eq(sl.cls[i + 1].size, 640);
-    ck_assert_uint_eq(sl.cls[i + 2].size, 800);
+    /* Above: exactly memcached's table, 600 .. 524288. */
+    for (j = 0; mc_sizes[j][0] <= 512; j++) {
+    }
+    for (k = 0; j + k < n; k++) {
+        ck_assert_uint_eq(sl.cls[i + 1 + k].size, mc_sizes[j + k][0]);
+    }
+    ck_assert_uint_eq(sl.cls[i + 1].size, 600);
+    ck_assert_uint_eq(i + k, sl.nclasses);
     for (i = 1; i <= sl.nclasses; i++) {
         ck_assert_uint_eq(sl.cls[i].size % MM_SLAB_ALIGN, 0);
         if (i > 1) {
             ck_assert_uint_gt(sl.cls[i].size, sl.cls[i - 1].size);
         }
     }
-    /* Still within the class ids an item can record, ending at chunk_max. */
     ck_assert_uint_le(sl.nclasses, MM_SLAB_MAX_CLASSES);
-    ck_assert_uint_eq(sl.cls[sl.nclasses].size, 524288);
     /* A 14-byte key, a 100-byte value, CAS and a 20-byte header: 142 bytes
-     * waste 2 (memcached's table: 152, and its own item needs 192). */
+     * waste 2 (memcached's item, 173 bytes, needs its 192-byte class). */
     ck_assert_uint_eq(sl.cls[mm_slab_class(&sl, 142)].size, 144);
+    /* Never a bigger chunk than memcached's: our item is 31 bytes smaller
+     * (20-byte header against 48, no NUL or "\r\n"), and every size of
+     * memcached's table is covered by one of ours at or below it. */
+    for (k = 0; k < n; k++) {
+        size_t mc_chunk = mc_sizes[k][0];
+
+        ck_assert_uint_le(sl.cls[mm_slab_class(&sl, mc_chunk - 31)].size, mc_chunk);
+    }
     mm_slab_fini(&sl);
 }
 END_TEST
@@ -94,6 +110,7 @@ START_TEST(test_fine_classes_cap)
     /* A small factor on top: the table stops at 63 ids, the last one
      * chunk_max, as memcached's does. */
     cfg_default(&c, 64u << 20);
+    c.fine_base = 20 + 48;
     c.fine_max = 512;
     c.fine_step = 16;
     c.factor = 1.05;
