@@ -923,6 +923,48 @@ START_TEST(test_reclaim_expired_first)
 }
 END_TEST
 
+START_TEST(test_eviction_spares_hit_items)
+{
+    char key[32];
+    char val[100];
+    unsigned i;
+    unsigned n = 20000; /* ~150 bytes each: 3 MB through a 2 MB cache */
+    unsigned hot_lost = 0;
+    unsigned cold_found = 0;
+
+    small_store(2u << 20, true);
+    memset(val, 'v', sizeof(val));
+    /* The first 5,000 keys; every tenth is read after each batch of
+     * writes, as a working set would be. */
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "key:%08u", i);
+        ck_assert_int_eq(store_full(key, val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL),
+                         MM_STORE_OK);
+        if (i >= 5000 && i % 1000 == 0) {
+            unsigned k;
+
+            for (k = 0; k < 5000; k += 10) {
+                snprintf(key, sizeof(key), "key:%08u", k);
+                (void)get_val(key);
+            }
+        }
+    }
+    for (i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "key:%08u", i);
+        if (i % 10 == 0) {
+            hot_lost += get_val(key) == NULL;
+        } else {
+            cold_found += get_val(key) != NULL;
+        }
+    }
+    /* The hit items were spared by the clock hand, pass after pass; the
+     * cold ones written with them are long gone. */
+    ck_assert_uint_eq(hot_lost, 0);
+    ck_assert_uint_eq(cold_found, 0);
+    audit_clean();
+}
+END_TEST
+
 START_TEST(test_no_evict_nomem)
 {
     char key[32];
@@ -1281,6 +1323,7 @@ store_suite(void)
     tcase_add_test(tm, test_large_items);
     tcase_add_test(tm, test_eviction_keeps_newest);
     tcase_add_test(tm, test_reclaim_expired_first);
+    tcase_add_test(tm, test_eviction_spares_hit_items);
     tcase_add_test(tm, test_no_evict_nomem);
     tcase_add_test(tm, test_reference_survives_eviction);
     tcase_add_test(tm, test_referenced_tail_not_evicted);
