@@ -359,32 +359,52 @@ END {
 }' "$results" >"$report"
 cat "$report"
 
-# A chart of requests/s per workload, where gnuplot is installed.
+# A chart, where gnuplot is installed: the mmem/memcached ratios per
+# workload (req/s, CPU per request, p99 latency; below 1 is better for the
+# last two) and each server's p50/p99 latency.
 if command -v gnuplot >/dev/null 2>&1; then
     awk '/^#/ || $1 == "items" || $1 == "conns" { next }
-        { k = $1 " " $2; n[k]++; s[k] += $4
+        { k = $1 " " $2; n[k]++; rps[k] += $4; p50[k] += $5; p99[k] += $6; cpu[k] += $8
           if (!($1 in seen)) { seen[$1] = 1; order[++nw] = $1 } }
-        END { for (i = 1; i <= nw; i++) printf "%s %.0f %.0f\n", order[i], s[order[i] " mmem"] / n[order[i] " mmem"], s[order[i] " memcached"] / n[order[i] " memcached"] }' \
-        "$results" >"$out/rps.dat"
-    rm -f "$out/rps.png"
-    if [ -s "$out/rps.dat" ]; then
+        END {
+            for (i = 1; i <= nw; i++) {
+                w = order[i]; a = w " mmem"; b = w " memcached"
+                if (!n[a] || !n[b] || rps[b] == 0 || cpu[b] == 0) continue
+                printf "%s %.3f %.3f %s\n", w, (rps[a] / n[a]) / (rps[b] / n[b]), (cpu[a] / n[a]) / (cpu[b] / n[b]),
+                    (p99[b] > 0 ? sprintf("%.3f", p99[a] / p99[b]) : "NaN") > ratios
+                if (p99[b] > 0)
+                    printf "%s %.1f %.1f %.1f %.1f\n", w, p50[a] / n[a], p50[b] / n[b], p99[a] / n[a], p99[b] / n[b] > lat
+            }
+        }' ratios="$out/ratios.dat" lat="$out/latency.dat" "$results"
+    rm -f "$out/bench.png"
+    if [ -s "$out/ratios.dat" ]; then
         gnuplot <<EOF >/dev/null 2>&1 || true
-set terminal png size 900,500
-set output '$out/rps.png'
-set title 'requests/s on loopback (-t $threads)'
+set terminal png size 1000,800
+set output '$out/bench.png'
+set multiplot layout 2,1
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set ylabel 'requests/s'
+set xtics rotate by -20
+set grid ytics
+set title 'mmem / memcached (-t $threads): req/s (higher is better), CPU per request and p99 (lower is better)'
+set ylabel 'ratio'
 set yrange [0:*]
-set xtics rotate by -30
-plot '$out/rps.dat' using 2:xtic(1) title 'mmem', '' using 3 title 'memcached'
+plot '$out/ratios.dat' using 2:xtic(1) title 'req/s', '' using 3 title 'CPU per request', '' using 4 title 'p99 latency'
+set title 'latency (us, log scale)'
+set ylabel 'us'
+set logscale y
+set yrange [10:*]
+plot '$out/latency.dat' using 2:xtic(1) title 'mmem p50', '' using 3 title 'memcached p50', '' using 4 title 'mmem p99', '' using 5 title 'memcached p99'
+unset multiplot
 EOF
     fi
-    if [ -s "$out/rps.png" ]; then
-        mm_say "chart: $out/rps.png"
+    if [ -s "$out/bench.png" ]; then
+        mm_say "chart: $out/bench.png"
     else
         mm_say "no chart (no load runs, or gnuplot failed)"
     fi
+else
+    mm_say "no chart: gnuplot is not installed (MMEM_DEPS_BENCH=1 scripts/deps.sh)"
 fi
 mm_say "raw results: $results"

@@ -5,6 +5,8 @@
 #
 #   scripts/deps.sh            build + test dependencies
 #   MMEM_DEPS_VALGRIND=1 ...   also valgrind (for scripts/valgrind.sh)
+#   MMEM_DEPS_BENCH=1 ...      also valgrind and gnuplot (scripts/bench.sh's
+#                              chart, scripts/callgrind.sh)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -22,8 +24,11 @@ tools="memcached libmemcached-tools netcat-openbsd clang clang-format groff-base
 # in ruby itself; the twemproxy test finds nutcracker's ports with ss
 # (iproute2).
 tools="$tools python3-pymemcache python3-pylibmc libcache-memcached-fast-perl php-cli php-memcached ruby ruby-dalli nutcracker iproute2"
-if [ "${MMEM_DEPS_VALGRIND:-0}" = 1 ]; then
+if [ "${MMEM_DEPS_VALGRIND:-0}" = 1 ] || [ "${MMEM_DEPS_BENCH:-0}" = 1 ]; then
     tools="$tools valgrind"
+fi
+if [ "${MMEM_DEPS_BENCH:-0}" = 1 ]; then
+    tools="$tools gnuplot-nox"
 fi
 
 installed()

@@ -127,6 +127,11 @@ mm_bench_binaries()
 {
     local _src="$1"
     local _build="$_src/_build/bench"
+    # memcached, libmemcached-tools (memcaslap), valgrind and gnuplot; quick
+    # when they are all there already. MMEM_BENCH_NO_DEPS=1 skips it.
+    if [ "${MMEM_BENCH_NO_DEPS:-0}" != 1 ]; then
+        MMEM_DEPS_BENCH=1 "$_src/scripts/deps.sh" >&2
+    fi
     if [ -n "${MMEM_BENCH_BIN:-}" ]; then
         mmem=$MMEM_BENCH_BIN
         load=${MMEM_LOAD_BIN:-$(dirname "$mmem")/../scripts/load/mmem-load}
