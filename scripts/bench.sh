@@ -379,7 +379,7 @@ if command -v gnuplot >/dev/null 2>&1; then
     rm -f "$out/bench.png"
     if [ -s "$out/ratios.dat" ]; then
         gnuplot <<EOF >/dev/null 2>&1 || true
-set terminal png size 1000,800
+set terminal png size 1100,800
 set output '$out/bench.png'
 set multiplot layout 2,1
 set style data histograms
@@ -387,6 +387,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set xtics rotate by -20
 set grid ytics
+set key outside right top
 set title 'mmem / memcached (-t $threads): req/s (higher is better), CPU per request and p99 (lower is better)'
 set ylabel 'ratio'
 set yrange [0:*]
