@@ -52,7 +52,7 @@ unsigned mm_ht_nshards(const struct mm_ht *ht);
 unsigned mm_ht_stripe(const struct mm_ht *ht, mm_hash_t h);
 
 void mm_ht_lock(struct mm_ht *ht, mm_hash_t h);
-/* For LRU walkers that hold an lru lock: never blocks. */
+/* For the eviction sweep, which holds a clock hand's lock: never blocks. */
 bool mm_ht_trylock(struct mm_ht *ht, mm_hash_t h);
 void mm_ht_unlock(struct mm_ht *ht, mm_hash_t h);
 

@@ -1,11 +1,11 @@
-/* The store's front door: ties the hash table, slabs and LRUs together and
+/* The store's front door: ties the hash table, slabs and clock hands together and
  * implements memcached's semantics for get, two-phase stores, delete, touch,
  * incr/decr and flush, plus the store's stats. It owns the lock order; the
  * wire format, clocks and exptime conversion belong to other modules.
  *
  * Lock order (also in doc/store.md):
  *   1. stripe (mm_ht_lock) -> lru[cls] (the class's clock hand) -> slab class
- *   2. lru -> stripe only through mm_ht_trylock (the tail walker)
+ *   2. clock hand -> stripe only through mm_ht_trylock (the sweep)
  *   3. mm_ht_grow_step() is called with no stripe lock held at all, because
  *      starting or ending a growth takes every stripe of one shard
  *   4. stats take lru/slab locks one at a time, never while holding another
@@ -431,7 +431,7 @@ mm_store_crawler_enabled(struct mm_store *st)
 /* ------------------------------------------------------------------ */
 /* Allocation and eviction                                             */
 
-/* A victim the tail walker took off the table: it leaves the size
+/* A victim the clock sweep took off the table: it leaves the size
  * histogram, and a live one is reported to "watch evictions". */
 static struct mm_item *
 evicted(struct mm_store *st, struct mm_item *victim, bool reclaimed, mm_reltime_t now)
@@ -552,7 +552,7 @@ evict_one(struct mm_store *st, unsigned cls, mm_reltime_t now)
 }
 
 /* Memory for an item of class cls (MM_ITEM_CLS_LARGE: total bytes exactly),
- * evicting as needed. The caller may hold one stripe lock; the walker skips
+ * evicting as needed. The caller may hold one stripe lock; the sweep skips
  * items under it. */
 static void *
 alloc_mem(struct mm_store *st, unsigned cls, size_t total, mm_reltime_t now)
