@@ -845,25 +845,41 @@ small_store(size_t limit, bool evict)
     open_store(&c);
 }
 
-START_TEST(test_eviction_keeps_newest)
+/* Key "key:<i>" (12 bytes) with a 100-byte value: the eviction tests'
+ * items, ~150 bytes each, so 20,000 of them are 3 MB through a 2 MB cache. */
+static void
+set_numbered(unsigned i)
 {
     char key[32];
     char val[100];
+
+    memset(val, 'v', sizeof(val));
+    snprintf(key, sizeof(key), "key:%08u", i);
+    ck_assert_int_eq(store_full(key, val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL), MM_STORE_OK);
+}
+
+static bool
+has_numbered(unsigned i)
+{
+    char key[32];
+
+    snprintf(key, sizeof(key), "key:%08u", i);
+    return get_val(key) != NULL;
+}
+
+START_TEST(test_eviction_keeps_newest)
+{
     unsigned i;
-    unsigned n = 20000; /* ~150 bytes each: 3 MB through a 2 MB cache */
+    unsigned n = 20000;
     unsigned found_new = 0;
     unsigned found_old = 0;
 
     small_store(2u << 20, true);
-    memset(val, 'v', sizeof(val));
     for (i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), "key:%08u", i);
-        ck_assert_int_eq(store_full(key, val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL),
-                         MM_STORE_OK);
+        set_numbered(i);
     }
     for (i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), "key:%08u", i);
-        if (get_val(key) != NULL) {
+        if (has_numbered(i)) {
             if (i >= n - 1000) {
                 found_new++;
             } else if (i < 1000) {
@@ -925,36 +941,29 @@ END_TEST
 
 START_TEST(test_eviction_spares_hit_items)
 {
-    char key[32];
-    char val[100];
     unsigned i;
-    unsigned n = 20000; /* ~150 bytes each: 3 MB through a 2 MB cache */
+    unsigned n = 20000;
     unsigned hot_lost = 0;
     unsigned cold_found = 0;
 
     small_store(2u << 20, true);
-    memset(val, 'v', sizeof(val));
     /* The first 5,000 keys; every tenth is read after each batch of
      * writes, as a working set would be. */
     for (i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), "key:%08u", i);
-        ck_assert_int_eq(store_full(key, val, sizeof(val), 0, 0, MM_STORE_SET, 0, NULL),
-                         MM_STORE_OK);
+        set_numbered(i);
         if (i >= 5000 && i % 1000 == 0) {
             unsigned k;
 
             for (k = 0; k < 5000; k += 10) {
-                snprintf(key, sizeof(key), "key:%08u", k);
-                (void)get_val(key);
+                (void)has_numbered(k);
             }
         }
     }
     for (i = 0; i < 5000; i++) {
-        snprintf(key, sizeof(key), "key:%08u", i);
         if (i % 10 == 0) {
-            hot_lost += get_val(key) == NULL;
+            hot_lost += !has_numbered(i);
         } else {
-            cold_found += get_val(key) != NULL;
+            cold_found += has_numbered(i);
         }
     }
     /* The hit items were spared by the clock hand, pass after pass; the
