@@ -960,7 +960,7 @@ mm_settings_usage(FILE *out)
         "   - ev_backend:          (mmem) event loop: epoll (default), libevent or poll\n"
         "   - shard_bits:          (mmem) split the table into 2^n shards, 0-8 (default: 0)\n"
         "   - track_sizes:         keep the \"stats sizes\" histogram from the start\n"
-        "   - watcher_logbuf_size: kilobytes of log lines held per \"watch\" client (default: 256)\n"
+        "   - watcher_logbuf_size: KB of log lines held per \"watch\" client (default: 256)\n"
         "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
         "   - tail_repair_time, hash_algorithm (jenkins, murmur3, xxh3)\n"
         "   - lru_crawler, no_lru_crawler, lru_crawler_sleep, lru_crawler_tocrawl\n"
