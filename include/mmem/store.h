@@ -9,9 +9,10 @@
 #include "mmem/hash.h"
 
 /* The store: a sharded, lock-striped hash table over slab-allocated items
- * with per-class LRU eviction. It knows nothing of the wire format or the
- * event loop. Every function is thread-safe. Lock order is written at the top
- * of store.c and in doc/threads.md.
+ * with CLOCK eviction per slab class (an approximation of LRU). It knows
+ * nothing of the wire format or the event loop. Every function is
+ * thread-safe. Lock order is written at the top of store.c and in
+ * doc/store.md.
  *
  * Items returned to callers carry a reference; give it back with
  * mm_store_unref(). An item stays readable while referenced even if it is

@@ -32,7 +32,7 @@ struct mm_item {
      * key value */
 };
 
-/* Linked into the hash table and an LRU; holds one reference. */
+/* Linked into the hash table (and counted by its class); holds one reference. */
 #define MM_ITEM_F_LINKED 0x01u
 /* Returned by a get at least once (for *_unfetched stats). */
 #define MM_ITEM_F_FETCHED 0x02u
