@@ -7,15 +7,13 @@
  * jemalloc's non-standard API; otherwise (sanitizer and valgrind builds) to
  * libc. None of them return NULL: on exhaustion they log and abort, because a
  * cache that cannot allocate its own bookkeeping cannot continue. Item memory
- * is different: slab pages come from mm_alloc_try(), which may fail. */
+ * is different: slab pages come from the store's own reserved arena and large
+ * items from their own mappings (src/store/slab.c), where failure is handled. */
 
 void *mm_malloc(size_t size);
 void *mm_calloc(size_t n, size_t size);
 void *mm_realloc(void *p, size_t size);
 void mm_free(void *p);
-
-/* May return NULL; used for slab pages where failure is handled. */
-void *mm_alloc_try(size_t size);
 
 /* Aligned allocation; alignment is a power of two. Aborts on failure. */
 void *mm_aligned_alloc(size_t alignment, size_t size);

@@ -2,7 +2,7 @@
  * it replaces malloc for the whole process (Debian's build is unprefixed), so
  * these are thin wrappers either way; the jemalloc build also calls one of
  * its own functions so the linker can never drop the library. Exhaustion of
- * bookkeeping memory is fatal; only mm_alloc_try may fail. */
+ * bookkeeping memory is fatal. */
 #include "config.h"
 
 #include "mmem/alloc.h"
@@ -67,12 +67,6 @@ void
 mm_free(void *p)
 {
     free(p);
-}
-
-void *
-mm_alloc_try(size_t size)
-{
-    return malloc(size != 0 ? size : 1);
 }
 
 void *

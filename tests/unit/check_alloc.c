@@ -1,6 +1,6 @@
 /* check_alloc: the wrappers return usable, aligned, zeroed (calloc) memory,
  * realloc keeps contents, the allocator name matches the build, and an
- * impossible request aborts with a message (mm_alloc_try returns NULL). */
+ * impossible request aborts with a message; mm_map gives zeroed pages. */
 #include "config.h"
 
 #include <check.h>
@@ -61,13 +61,19 @@ START_TEST(test_aligned)
 }
 END_TEST
 
-START_TEST(test_try)
+START_TEST(test_map)
 {
-    void *p = mm_alloc_try(64);
+    size_t n = 3 * 4096 + 100;
+    unsigned char *p = mm_map(n);
+    size_t i;
 
     ck_assert_ptr_nonnull(p);
-    mm_free(p);
-    ck_assert_ptr_null(mm_alloc_try(SIZE_MAX / 2));
+    for (i = 0; i < n; i++) {
+        ck_assert_uint_eq(p[i], 0);
+    }
+    memset(p, 7, n);
+    mm_unmap(p, n);
+    mm_unmap(NULL, n); /* nothing to give back: no effect */
 }
 END_TEST
 
@@ -102,7 +108,7 @@ alloc_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_basic);
     tcase_add_test(tc, test_aligned);
-    tcase_add_test(tc, test_try);
+    tcase_add_test(tc, test_map);
     tcase_add_test(tc, test_name);
     suite_add_tcase(s, tc);
     {
