@@ -68,8 +68,7 @@ mm_item_flags(const struct mm_item *it)
     uint32_t f = 0;
 
     if (it->cls_layout & MM_ITEM_L_FLAGS) {
-        memcpy(&f, (const char *)it + cas_off(it) + ((it->cls_layout & MM_ITEM_L_CAS) ? 8u : 0u),
-               sizeof(f));
+        memcpy(&f, (const char *)it + cas_off(it) + (mm_item_has_cas(it) ? 8u : 0u), sizeof(f));
     }
     return f;
 }
@@ -85,7 +84,7 @@ mm_item_cas(const struct mm_item *it)
 {
     uint64_t cas = 0;
 
-    if (it->cls_layout & MM_ITEM_L_CAS) {
+    if (mm_item_has_cas(it)) {
         memcpy(&cas, (const char *)it + cas_off(it), sizeof(cas));
     }
     return cas;
@@ -139,7 +138,7 @@ mm_item_init(struct mm_item *it, const char *key, uint8_t nkey, uint8_t cls, boo
 void
 mm_item_set_cas(struct mm_item *it, uint64_t cas)
 {
-    if (it->cls_layout & MM_ITEM_L_CAS) {
+    if (mm_item_has_cas(it)) {
         memcpy((char *)it + cas_off(it), &cas, sizeof(cas));
     }
 }

@@ -80,6 +80,12 @@ mm_item_cls(const struct mm_item *it)
     return it->cls_layout & MM_ITEM_CLS_MASK;
 }
 
+static inline bool
+mm_item_has_cas(const struct mm_item *it)
+{
+    return (it->cls_layout & MM_ITEM_L_CAS) != 0;
+}
+
 size_t mm_item_total(const struct mm_item *it);
 
 /* memcached's size for the same item: its 48-byte header, the CAS, the key

@@ -284,9 +284,7 @@ sizes_count(struct mm_store *st, const struct mm_item *it, uint32_t delta)
     if (hist == NULL || mm_item_cas(it) < __atomic_load_n(&st->sizes_cas_min, __ATOMIC_RELAXED)) {
         return;
     }
-    bucket =
-        (mm_item_mc_total(it->nkey, mm_item_vlen(it), (it->cls_layout & MM_ITEM_L_CAS) != 0) + 31) /
-        32;
+    bucket = (mm_item_mc_total(it->nkey, mm_item_vlen(it), mm_item_has_cas(it)) + 31) / 32;
     if (bucket < st->nsizes) {
         __atomic_fetch_add(&hist[bucket], delta, __ATOMIC_RELAXED);
     }
@@ -1283,41 +1281,39 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
         unsigned k;
 
         memset(&sum, 0, sizeof(sum));
-        {
-            for (k = 0; k < 2; k++) {
-                unsigned cls = k == 0 ? id : MM_ITEM_CLS_LARGE;
-                struct mm_lru_counters c;
-                struct sweep_src src;
-                struct mm_lru_walk w;
-                uint64_t count;
-                uint64_t b;
-                mm_reltime_t ta;
+        for (k = 0; k < 2; k++) {
+            unsigned cls = k == 0 ? id : MM_ITEM_CLS_LARGE;
+            struct mm_lru_counters c;
+            struct sweep_src src;
+            struct mm_lru_walk w;
+            uint64_t count;
+            uint64_t b;
+            mm_reltime_t ta;
 
-                if (k == 1 && id != st->slab.nclasses) {
-                    break;
-                }
-                lru_snapshot(lru_of(st, cls), &count, &b, &c);
-                number += count;
-                bytes += b;
-                /* The age of the next eviction candidate, where
-                 * memcached gives its LRU tail's. */
-                sweep_init(&w, &src, st, cls, now);
-                if (count != 0 && mm_lru_hand_atime(lru_of(st, cls), &w, &ta) && now > ta &&
-                    now - ta > age) {
-                    age = now - ta;
-                }
-                sum.evicted += c.evicted;
-                sum.evicted_nonzero += c.evicted_nonzero;
-                if (c.evicted_time > sum.evicted_time) {
-                    sum.evicted_time = c.evicted_time;
-                }
-                sum.outofmemory += c.outofmemory;
-                sum.reclaimed += c.reclaimed;
-                sum.expired_unfetched += c.expired_unfetched;
-                sum.evicted_unfetched += c.evicted_unfetched;
-                sum.evicted_active += c.evicted_active;
-                sum.lrutail_reflocked += c.lrutail_reflocked;
+            if (k == 1 && id != st->slab.nclasses) {
+                break;
             }
+            lru_snapshot(lru_of(st, cls), &count, &b, &c);
+            number += count;
+            bytes += b;
+            /* The age of the next eviction candidate, where
+             * memcached gives its LRU tail's. */
+            sweep_init(&w, &src, st, cls, now);
+            if (count != 0 && mm_lru_hand_atime(lru_of(st, cls), &w, &ta) && now > ta &&
+                now - ta > age) {
+                age = now - ta;
+            }
+            sum.evicted += c.evicted;
+            sum.evicted_nonzero += c.evicted_nonzero;
+            if (c.evicted_time > sum.evicted_time) {
+                sum.evicted_time = c.evicted_time;
+            }
+            sum.outofmemory += c.outofmemory;
+            sum.reclaimed += c.reclaimed;
+            sum.expired_unfetched += c.expired_unfetched;
+            sum.evicted_unfetched += c.evicted_unfetched;
+            sum.evicted_active += c.evicted_active;
+            sum.lrutail_reflocked += c.lrutail_reflocked;
         }
         if (number == 0) {
             continue;
