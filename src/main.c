@@ -41,6 +41,14 @@ store_cfg_from_settings(struct mm_store_cfg *cfg, const struct mm_settings *s,
     cfg->clock = clock;
     cfg->track_sizes = s->track_sizes;
     cfg->crawler_off = !s->compat.lru_crawler;
+    cfg->crawler_sleep_us = (unsigned)s->compat.lru_crawler_sleep;
+    cfg->crawler_tocrawl = s->compat.lru_crawler_tocrawl;
+    cfg->reassign_off = !s->compat.slab_reassign;
+    cfg->slab_automove = s->compat.slab_automove;
+    cfg->slab_automove_ratio = s->compat.slab_automove_ratio;
+    cfg->slab_automove_window = (unsigned)s->compat.slab_automove_window;
+    cfg->temporary_ttl =
+        s->compat.temp_lru && s->compat.temporary_ttl > 0 ? (uint32_t)s->compat.temporary_ttl : 0;
 }
 
 /* memcached's start-up order (see daemon.h). Returns 0 or an exit status;
@@ -162,6 +170,11 @@ main(int argc, char **argv)
     store = mm_store_create(&store_cfg);
     if (store == NULL) {
         mm_log_error("cannot create the item store (-m %zu MB)", s.maxbytes >> 20);
+        return MM_SETTINGS_EX_OSERR;
+    }
+    if (mm_store_start_threads(store) != 0) {
+        mm_log_error("cannot start the page mover and crawler threads");
+        mm_store_destroy(&store);
         return MM_SETTINGS_EX_OSERR;
     }
     srv = mm_server_create(&s, store, &clock);

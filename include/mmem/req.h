@@ -56,6 +56,10 @@ enum mm_req_type {
     /* lru_crawler <sub> [arg]: num is an MM_REQ_CRAWLER_* sub-command, args
      * its one argument token (empty for enable/disable). */
     MM_REQ_LRU_CRAWLER,
+    /* slabs reassign <src> <dst> | slabs automove <n>: num is an
+     * MM_REQ_SLABS_* sub-command, args the rest of the line after it (two
+     * tokens for reassign, one for automove). */
+    MM_REQ_SLABS,
     MM_REQ__COUNT
 };
 
@@ -78,6 +82,10 @@ enum mm_req_err {
 #define MM_REQ_CRAWLER_SLEEP 3
 #define MM_REQ_CRAWLER_ENABLE 4
 #define MM_REQ_CRAWLER_DISABLE 5
+
+/* slabs sub-commands (req->num of MM_REQ_SLABS). */
+#define MM_REQ_SLABS_REASSIGN 0
+#define MM_REQ_SLABS_AUTOMOVE 1
 
 /* Shutdown modes (req->num of MM_REQ_SHUTDOWN). */
 #define MM_REQ_SHUTDOWN_NOW 0

@@ -56,22 +56,29 @@ enum mm_store_mode {
 };
 
 struct mm_store_cfg {
-    size_t mem_limit;             /* bytes of item memory (-m) */
-    double factor;                /* -f */
-    size_t chunk_min;             /* -n: smallest key+value+header space */
-    size_t item_size_max;         /* -I */
-    size_t slab_page_size;        /* page size: 1 MB, or -I if larger */
-    size_t slab_chunk_max;        /* largest chunk; larger items are chained or refused */
-    bool prealloc;                /* -L */
-    bool evict;                   /* false with -M */
-    bool use_cas;                 /* false with -C */
-    unsigned hashpower;           /* initial log2(buckets) per shard, 0 = default */
-    bool hash_expand;             /* grow the table online */
-    unsigned shard_bits;          /* log2(shards), at most 8 */
-    const struct mm_clock *clock; /* required */
-    bool track_sizes;             /* -o track_sizes: "stats sizes" from the start */
-    struct mm_watch *watch;       /* "watch evictions" hub; NULL: none */
-    bool crawler_off;             /* -o no_lru_crawler: "lru_crawler" starts disabled */
+    size_t mem_limit;              /* bytes of item memory (-m) */
+    double factor;                 /* -f */
+    size_t chunk_min;              /* -n: smallest key+value+header space */
+    size_t item_size_max;          /* -I */
+    size_t slab_page_size;         /* page size: 1 MB, or -I if larger */
+    size_t slab_chunk_max;         /* largest chunk; larger items are chained or refused */
+    bool prealloc;                 /* -L */
+    bool evict;                    /* false with -M */
+    bool use_cas;                  /* false with -C */
+    unsigned hashpower;            /* initial log2(buckets) per shard, 0 = default */
+    bool hash_expand;              /* grow the table online */
+    unsigned shard_bits;           /* log2(shards), at most 8 */
+    const struct mm_clock *clock;  /* required */
+    bool track_sizes;              /* -o track_sizes: "stats sizes" from the start */
+    struct mm_watch *watch;        /* "watch evictions" hub; NULL: none */
+    bool crawler_off;              /* -o no_lru_crawler: "lru_crawler" starts disabled */
+    unsigned crawler_sleep_us;     /* lru_crawler_sleep: pause per 1,000 items checked */
+    uint32_t crawler_tocrawl;      /* lru_crawler_tocrawl: items per class per run, 0 = all */
+    bool reassign_off;             /* -o no_slab_reassign: pages never move */
+    int slab_automove;             /* 0 off, 1 (memcached's default), 2 aggressive */
+    double slab_automove_ratio;    /* 0 = 0.8 */
+    unsigned slab_automove_window; /* samples (ticks of 100 ms); 0 = 30 */
+    uint32_t temporary_ttl;        /* > 0: items with a TTL up to this are never evicted */
 };
 
 /* Zeroed fields of a cfg mean: factor 1.25, chunk_min 48, item_size_max 1 MB,
@@ -155,9 +162,40 @@ enum mm_store_rc mm_store_touch(struct mm_store *st, const char *key, size_t nke
  * immediate flush, later for flush_all <delay>). */
 void mm_store_flush(struct mm_store *st, mm_reltime_t when);
 
-/* Change the memory limit at run time (cache_memlimit). Lowering it frees
- * nothing at once; eviction keeps usage from growing further. */
+/* Change the memory limit at run time (cache_memlimit). Lowering it wakes
+ * the page mover, which gives pages back (evicting their items) until the
+ * store fits; without the background threads, eviction keeps usage from
+ * growing further. */
 void mm_store_set_limit(struct mm_store *st, size_t mem_limit);
+
+/* The background threads: the page mover (automove, "slabs reassign",
+ * cache_memlimit) and the crawler (reclaim of expired items). Started by the
+ * server after creating the store; stopped by mm_store_destroy. Returns 0 or
+ * an errno. */
+int mm_store_start_threads(struct mm_store *st);
+
+/* "slabs reassign <src> <dst>" (dst 0: back to the pool) and "slabs
+ * automove <0|1|2>"; the replies are memcached's. */
+enum mm_store_reassign_rc {
+    MM_STORE_REASSIGN_OK = 0,
+    MM_STORE_REASSIGN_BUSY,
+    MM_STORE_REASSIGN_BADCLASS,
+    MM_STORE_REASSIGN_NOSPARE,
+    MM_STORE_REASSIGN_SAME,
+    MM_STORE_REASSIGN_DISABLED
+};
+enum mm_store_reassign_rc mm_store_reassign(struct mm_store *st, int src, int dst);
+void mm_store_set_automove(struct mm_store *st, int mode);
+int mm_store_automove(struct mm_store *st);
+
+/* "lru_crawler crawl <ids>|all" (bit i: class i; the large items go with
+ * the largest class): false while an earlier request runs (BUSY). sleep and
+ * tocrawl as "lru_crawler sleep|tocrawl". */
+bool mm_store_crawl(struct mm_store *st, uint64_t classes);
+void mm_store_crawler_set_sleep(struct mm_store *st, unsigned us);
+void mm_store_crawler_set_tocrawl(struct mm_store *st, uint32_t n);
+unsigned mm_store_crawler_sleep(struct mm_store *st);
+uint32_t mm_store_crawler_tocrawl(struct mm_store *st);
 
 /* Background upkeep: grow hash table shards by up to nbuckets buckets each.
  * Returns true while some shard is still growing. Safe to call from a timer
@@ -191,9 +229,9 @@ typedef void (*mm_store_walk_fn)(void *arg, const struct mm_store_walk_item *wi)
 bool mm_store_walk(struct mm_store *st, struct mm_store_cursor *cur, mm_store_walk_fn fn, void *arg,
                    unsigned max);
 
-/* "lru_crawler enable|disable": mmem has no crawler thread, but it keeps the
- * switch so metadump is refused while "disabled" as memcached does. set
- * returns the previous state; the store starts enabled. */
+/* "lru_crawler enable|disable": the crawler thread reclaims only while
+ * enabled, and metadump is refused while disabled, as in memcached. set
+ * returns the previous state. */
 bool mm_store_crawler_set(struct mm_store *st, bool enabled);
 bool mm_store_crawler_enabled(struct mm_store *st);
 

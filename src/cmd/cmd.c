@@ -341,6 +341,8 @@ mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out
         return mm_cmd_watch_exec(ctx, req, out);
     case MM_REQ_LRU_CRAWLER:
         return mm_cmd_crawler_exec(ctx, req, out);
+    case MM_REQ_SLABS:
+        return mm_cmd_slabs_exec(ctx, req, out);
     default:
         /* Storage requests belong to store_begin; anything else is a
          * caller bug, answered as memcached answers an unknown command. */

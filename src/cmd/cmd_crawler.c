@@ -1,7 +1,7 @@
-/* "lru_crawler": mmem has no crawler thread (expired items are reclaimed
- * lazily), so crawl, tocrawl and sleep are checked and acknowledged, while
- * metadump walks the store in small steps (mm_store_walk) and formats one
- * line per live item in memcached 1.6.18's format. The connection drives the
+/* "lru_crawler": enable/disable the store's crawler thread, set its pace
+ * (sleep, tocrawl), queue a crawl of some classes, and metadump, which
+ * walks the store in small steps (mm_store_walk) and formats one line per
+ * live item in memcached 1.6.18's format. The connection drives the
  * steps as its output drains, so a dump never sits whole in memory. */
 #include "config.h"
 
@@ -171,6 +171,11 @@ mm_cmd_crawler_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_
         } else if (req->num == MM_REQ_CRAWLER_SLEEP && v > 1000000) {
             MM_OUT_LIT(out, "CLIENT_ERROR sleep must be one second or less\r\n");
         } else {
+            if (req->num == MM_REQ_CRAWLER_SLEEP) {
+                mm_store_crawler_set_sleep(st, v);
+            } else {
+                mm_store_crawler_set_tocrawl(st, v);
+            }
             MM_OUT_LIT(out, "OK\r\n");
         }
         return MM_CMD_OK;
@@ -184,11 +189,12 @@ mm_cmd_crawler_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_
     if (req->num == MM_REQ_CRAWLER_METADUMP) {
         return exec_metadump(ctx, req, out);
     }
-    /* crawl: there is no crawler to start; items expire lazily when met. */
     if (req->args.len == 4 && memcmp(req->args.p, "hash", 4) == 0) {
         MM_OUT_LIT(out, "ERROR an unknown error happened\r\n");
     } else if (!parse_classes(req->args, false, &classes)) {
         MM_OUT_LIT(out, "BADCLASS invalid class id\r\n");
+    } else if (!mm_store_crawl(st, classes)) {
+        MM_OUT_LIT(out, "BUSY currently processing crawler request\r\n");
     } else {
         MM_OUT_LIT(out, "OK\r\n");
     }

@@ -43,6 +43,9 @@ enum mm_cmd_rc mm_cmd_meta_store_begin(struct mm_cmd_ctx *ctx, const struct mm_r
 void mm_cmd_meta_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_item *it,
                            bool value_ok, struct mm_out *out);
 
+/* "slabs reassign|automove" (cmd_slabs.c). */
+enum mm_cmd_rc mm_cmd_slabs_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req,
+                                 struct mm_out *out);
 /* "lru_crawler" (cmd_crawler.c); MM_CMD_DUMP for a metadump begun. */
 enum mm_cmd_rc mm_cmd_crawler_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req,
                                    struct mm_out *out);

@@ -278,8 +278,10 @@ stats_cachedump(struct mm_cmd_ctx *ctx, const struct mm_span *tok, size_t ntok, 
     MM_OUT_LIT(out, "END\r\n");
 }
 
-/* "stats settings": the settings as given, except track_sizes, which
- * memcached reports as it is now (stats sizes_enable/disable change it). */
+/* "stats settings": the settings as given, except those commands change,
+ * which memcached reports as they are now: track_sizes (stats
+ * sizes_enable/disable), maxbytes (cache_memlimit), slab_automove (slabs
+ * automove) and the crawler's (lru_crawler enable|disable|sleep|tocrawl). */
 struct settings_ctx {
     struct mm_out *out;
     const struct mm_cmd_env *env;
@@ -290,8 +292,27 @@ settings_line(void *arg, const char *name, const char *value)
 {
     struct settings_ctx *sc = arg;
 
+    struct mm_store *st = sc->env->store;
+    struct mm_store_stats ss;
+    char buf[32];
+
     if (strcmp(name, "track_sizes") == 0) {
-        value = mm_store_sizes_enabled(sc->env->store) ? "yes" : "no";
+        value = mm_store_sizes_enabled(st) ? "yes" : "no";
+    } else if (strcmp(name, "lru_crawler") == 0) {
+        value = mm_store_crawler_enabled(st) ? "yes" : "no";
+    } else if (strcmp(name, "maxbytes") == 0) {
+        mm_store_stats_get(st, &ss);
+        snprintf(buf, sizeof(buf), "%" PRIu64, ss.limit_maxbytes);
+        value = buf;
+    } else if (strcmp(name, "slab_automove") == 0) {
+        snprintf(buf, sizeof(buf), "%d", mm_store_automove(st));
+        value = buf;
+    } else if (strcmp(name, "lru_crawler_sleep") == 0) {
+        snprintf(buf, sizeof(buf), "%u", mm_store_crawler_sleep(st));
+        value = buf;
+    } else if (strcmp(name, "lru_crawler_tocrawl") == 0) {
+        snprintf(buf, sizeof(buf), "%" PRIu32, mm_store_crawler_tocrawl(st));
+        value = buf;
     }
     mm_text_stat(sc->out, name, value);
 }

@@ -46,26 +46,26 @@
     X(NO_MODERN, "no_modern", true)                                                                \
     X(TAIL_REPAIR_TIME, "tail_repair_time", false)                                                 \
     X(HASH_ALGORITHM, "hash_algorithm", false)                                                     \
-    X(LRU_CRAWLER, "lru_crawler", false)                                                           \
-    X(NO_LRU_CRAWLER, "no_lru_crawler", false)                                                     \
-    X(LRU_CRAWLER_SLEEP, "lru_crawler_sleep", false)                                               \
-    X(LRU_CRAWLER_TOCRAWL, "lru_crawler_tocrawl", false)                                           \
+    X(LRU_CRAWLER, "lru_crawler", true)                                                            \
+    X(NO_LRU_CRAWLER, "no_lru_crawler", true)                                                      \
+    X(LRU_CRAWLER_SLEEP, "lru_crawler_sleep", true)                                                \
+    X(LRU_CRAWLER_TOCRAWL, "lru_crawler_tocrawl", true)                                            \
     X(LRU_MAINTAINER, "lru_maintainer", false)                                                     \
     X(NO_LRU_MAINTAINER, "no_lru_maintainer", false)                                               \
     X(HOT_LRU_PCT, "hot_lru_pct", false)                                                           \
     X(WARM_LRU_PCT, "warm_lru_pct", false)                                                         \
     X(HOT_MAX_FACTOR, "hot_max_factor", false)                                                     \
     X(WARM_MAX_FACTOR, "warm_max_factor", false)                                                   \
-    X(TEMPORARY_TTL, "temporary_ttl", false)                                                       \
+    X(TEMPORARY_TTL, "temporary_ttl", true)                                                        \
     X(WATCHER_LOGBUF_SIZE, "watcher_logbuf_size", true)                                            \
     X(WORKER_LOGBUF_SIZE, "worker_logbuf_size", false)                                             \
     X(TRACK_SIZES, "track_sizes", true)                                                            \
-    X(SLAB_REASSIGN, "slab_reassign", false)                                                       \
-    X(NO_SLAB_REASSIGN, "no_slab_reassign", false)                                                 \
-    X(SLAB_AUTOMOVE, "slab_automove", false)                                                       \
-    X(NO_SLAB_AUTOMOVE, "no_slab_automove", false)                                                 \
-    X(SLAB_AUTOMOVE_RATIO, "slab_automove_ratio", false)                                           \
-    X(SLAB_AUTOMOVE_WINDOW, "slab_automove_window", false)                                         \
+    X(SLAB_REASSIGN, "slab_reassign", true)                                                        \
+    X(NO_SLAB_REASSIGN, "no_slab_reassign", true)                                                  \
+    X(SLAB_AUTOMOVE, "slab_automove", true)                                                        \
+    X(NO_SLAB_AUTOMOVE, "no_slab_automove", true)                                                  \
+    X(SLAB_AUTOMOVE_RATIO, "slab_automove_ratio", true)                                            \
+    X(SLAB_AUTOMOVE_WINDOW, "slab_automove_window", true)                                          \
     X(SLAB_SIZES, "slab_sizes", false)                                                             \
     X(INLINE_ASCII_RESP, "inline_ascii_resp", false)                                               \
     X(NO_INLINE_ASCII_RESP, "no_inline_ascii_resp", false)                                         \
@@ -961,14 +961,22 @@ mm_settings_usage(FILE *out)
         "   - shard_bits:          (mmem) split the table into 2^n shards, 0-8 (default: 0)\n"
         "   - track_sizes:         keep the \"stats sizes\" histogram from the start\n"
         "   - watcher_logbuf_size: KB of log lines held per \"watch\" client (default: 256)\n"
+        "   - slab_reassign, no_slab_reassign: let pages move between classes (default: on)\n"
+        "   - slab_automove:       0 off, 1 move pages to where items are evicted young\n"
+        "                          (default), 2 move on every eviction\n"
+        "   - slab_automove_ratio: how much colder a source must be (default: 0.8)\n"
+        "   - slab_automove_window: samples (100 ms each) a class must be evicting in\n"
+        "                          (default: 30)\n"
+        "   - lru_crawler, no_lru_crawler: reclaim expired items in the background (on)\n"
+        "   - lru_crawler_sleep:   microseconds of pause per 1,000 items (default: 100)\n"
+        "   - lru_crawler_tocrawl: items per class per run, 0 = all (default: 0)\n"
+        "   - temporary_ttl:       items with a TTL up to this are never evicted\n"
         "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
         "   - tail_repair_time, hash_algorithm (jenkins, murmur3, xxh3)\n"
-        "   - lru_crawler, no_lru_crawler, lru_crawler_sleep, lru_crawler_tocrawl\n"
         "   - lru_maintainer, no_lru_maintainer, hot_lru_pct, warm_lru_pct,\n"
-        "     hot_max_factor, warm_max_factor, temporary_ttl\n"
+        "     hot_max_factor, warm_max_factor\n"
         "   - worker_logbuf_size\n"
-        "   - slab_reassign, no_slab_reassign, slab_automove, no_slab_automove,\n"
-        "     slab_automove_ratio, slab_automove_window, slab_automove_freeratio, slab_sizes\n"
+        "   - slab_automove_freeratio, slab_sizes\n"
         "   - inline_ascii_resp, no_inline_ascii_resp, drop_privileges,\n"
         "     no_drop_privileges, resp_obj_mem_limit, sock_cookie_id\n"
         "   - ext_path, ext_page_size, ext_wbuf_size, ext_threads, ext_io_depth,\n"
@@ -1501,26 +1509,25 @@ mm_settings_emit(const struct mm_settings *s, mm_settings_emit_fn fn, void *arg)
     emit_fmt(&e, "item_size_max", "%zu", s->item_size_max);
     emit_bool(&e, "maxconns_fast", s->maxconns_fast);
     emit_fmt(&e, "hashpower_init", "%d", s->hashpower_init);
-    /* Features mmem does not have report memcached's "off" values. */
-    emit_bool(&e, "slab_reassign", false);
-    emit_str(&e, "slab_automove", "0");
+    emit_bool(&e, "slab_reassign", c->slab_reassign);
+    emit_fmt(&e, "slab_automove", "%d", c->slab_automove);
     emit_fmt(&e, "slab_automove_ratio", "%.2f", c->slab_automove_ratio);
     emit_fmt(&e, "slab_automove_window", "%d", c->slab_automove_window);
     emit_fmt(&e, "slab_chunk_max", "%zu", s->slab_chunk_size_max);
-    emit_bool(&e, "lru_crawler", false);
+    emit_bool(&e, "lru_crawler", c->lru_crawler);
     emit_fmt(&e, "lru_crawler_sleep", "%d", c->lru_crawler_sleep);
     emit_fmt(&e, "lru_crawler_tocrawl", "%u", c->lru_crawler_tocrawl);
     emit_fmt(&e, "tail_repair_time", "%d", c->tail_repair_time);
     emit_bool(&e, "flush_enabled", s->flush_enabled);
     emit_bool(&e, "dump_enabled", s->dump_enabled);
     emit_str(&e, "hash_algorithm", MM_HASH_NAME);
-    emit_bool(&e, "lru_maintainer_thread", false);
-    emit_bool(&e, "lru_segmented", false);
+    emit_bool(&e, "lru_maintainer_thread", c->lru_maintainer);
+    emit_bool(&e, "lru_segmented", c->lru_maintainer);
     emit_fmt(&e, "hot_lru_pct", "%d", c->hot_lru_pct);
     emit_fmt(&e, "warm_lru_pct", "%d", c->warm_lru_pct);
     emit_fmt(&e, "hot_max_factor", "%.2f", c->hot_max_factor);
     emit_fmt(&e, "warm_max_factor", "%.2f", c->warm_max_factor);
-    emit_bool(&e, "temp_lru", false);
+    emit_bool(&e, "temp_lru", c->temp_lru);
     emit_fmt(&e, "temporary_ttl", "%d", c->temporary_ttl);
     emit_fmt(&e, "idle_timeout", "%u", s->idle_timeout);
     emit_fmt(&e, "watcher_logbuf_size", "%u", c->watcher_logbuf_size);

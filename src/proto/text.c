@@ -376,6 +376,24 @@ parse_lru_crawler(const struct line *l, struct mm_req *req)
     set_error(req, MM_REQ_ERR_UNKNOWN, false);
 }
 
+/* "slabs reassign <src> <dst>" or "slabs automove <n>": exactly that many
+ * tokens, else memcached answers ERROR (noreply is not taken). The numbers
+ * are checked by cmd/, which knows the classes. */
+static void
+parse_slabs(const struct line *l, struct mm_req *req)
+{
+    if (l->ntok == 4 && span_eq(l->tok[1], "reassign")) {
+        req->num = MM_REQ_SLABS_REASSIGN;
+    } else if (l->ntok == 3 && span_eq(l->tok[1], "automove")) {
+        req->num = MM_REQ_SLABS_AUTOMOVE;
+    } else {
+        set_error(req, MM_REQ_ERR_UNKNOWN, false);
+        return;
+    }
+    req->type = MM_REQ_SLABS;
+    req->args = rest_from(l, 2);
+}
+
 /* "verbosity <level> [noreply]" and "cache_memlimit <MB> [noreply]": one
  * 32-bit argument. They differ only in the error memcached gives for a bad
  * number: verbosity a format error, cache_memlimit a plain "ERROR" (noreply
@@ -465,6 +483,8 @@ dispatch(const struct line *l, struct mm_req *req)
             req->args = rest_from(l, 1);
         } else if (span_eq(cmd, "shutdown")) {
             parse_shutdown(l, req);
+        } else if (span_eq(cmd, "slabs")) {
+            parse_slabs(l, req);
         } else {
             set_error(req, MM_REQ_ERR_UNKNOWN, false);
         }

@@ -30,7 +30,7 @@ struct mm_item_space {
 static inline struct mm_item_space
 mm_item_space_of(struct mm_slab *sl)
 {
-    struct mm_item_space sp = {sl->hbase, sl->shift, sl};
+    struct mm_item_space sp = {sl->pool.hbase, sl->pool.shift, sl};
 
     return sp;
 }

@@ -7,6 +7,7 @@
 
 #include "store/item_int.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Bytes between the header and the key. */
@@ -165,6 +166,37 @@ mm_item_pin(struct mm_item *it)
 
     return __atomic_compare_exchange_n(&it->refcnt, &one, 2, false, __ATOMIC_ACQUIRE,
                                        __ATOMIC_RELAXED);
+}
+
+bool
+mm_item_tryref(struct mm_item *it)
+{
+    uint16_t old = __atomic_load_n(&it->refcnt, __ATOMIC_RELAXED);
+
+    do {
+        if (old == 0 || old == MM_ITEM_REF_MAX) {
+            return false;
+        }
+    } while (!__atomic_compare_exchange_n(&it->refcnt, &old, (uint16_t)(old + 1), true,
+                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+    return true;
+}
+
+void
+mm_item_copy(struct mm_item *dst, const struct mm_item *src)
+{
+    size_t head = offsetof(struct mm_item, refcnt);
+    size_t body = MM_ITEM_HDR_SIZE;
+
+    /* Everything but the link and the count, which stay the copy's own;
+     * the count is published last, as mm_item_init does. */
+    memcpy((char *)dst + sizeof(dst->h_next), (const char *)src + sizeof(src->h_next),
+           head - sizeof(src->h_next));
+    dst->h_next = 0;
+    dst->iflags = src->iflags;
+    dst->cls_layout = src->cls_layout;
+    memcpy((char *)dst + body, (const char *)src + body, mm_item_total(src) - body);
+    __atomic_store_n(&dst->refcnt, 1, __ATOMIC_RELEASE);
 }
 
 bool

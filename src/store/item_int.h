@@ -115,6 +115,13 @@ void mm_item_ref(struct mm_item *it);
  * nobody but its owner holds). A free chunk (0) and an item in use (> 1)
  * are left alone. */
 bool mm_item_pin(struct mm_item *it);
+/* For the page mover, which reaches items through a page it is emptying:
+ * take a reference unless the chunk is free (0) or the count saturated.
+ * Unlike mm_item_pin it also takes items other readers hold. */
+bool mm_item_tryref(struct mm_item *it);
+/* Copy src (same class) into fresh memory dst: header, CAS, flags, key and
+ * value; dst gets its own count of 1 and no hash link. */
+void mm_item_copy(struct mm_item *dst, const struct mm_item *src);
 /* Drop a reference; true when it was the last one and the caller must free
  * the memory. A saturated count never drops. */
 bool mm_item_unref(struct mm_item *it);

@@ -108,6 +108,14 @@ count_victim(struct mm_lru *l, const struct mm_item *it, bool dead, mm_reltime_t
     }
 }
 
+void
+mm_lru_count_victim(struct mm_lru *l, const struct mm_item *it, bool dead, mm_reltime_t now)
+{
+    pthread_mutex_lock(&l->lock);
+    count_victim(l, it, dead, now);
+    pthread_mutex_unlock(&l->lock);
+}
+
 struct mm_item *
 mm_lru_evict(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, bool *reclaimed)
 {
@@ -215,4 +223,42 @@ mm_lru_hand_atime(struct mm_lru *l, const struct mm_lru_walk *w, mm_reltime_t *a
     }
     pthread_mutex_unlock(&l->lock);
     return found;
+}
+
+void
+mm_lru_probe(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, unsigned max,
+             bool clear, unsigned *looked, unsigned *cold)
+{
+    uint64_t span;
+    uint64_t i;
+    uint64_t n;
+
+    *looked = 0;
+    *cold = 0;
+    pthread_mutex_lock(&l->lock);
+    span = w->span(w->arg);
+    /* Free chunks cost a load each; look a few times further than max. */
+    for (i = l->hand, n = 0; *looked < max && n < span && n < 4u * max; n++, i++) {
+        bool busy;
+        struct mm_item *it = w->grab(w->arg, i < span ? i : i % span, &busy);
+        mm_hash_t h;
+
+        if (it == NULL) {
+            continue;
+        }
+        h = mm_ht_hash(ht, mm_item_key(it), it->nkey);
+        if (mm_ht_trylock(ht, h)) {
+            if (it->iflags & MM_ITEM_F_LINKED) {
+                (*looked)++;
+                if (clear) {
+                    it->iflags &= (uint8_t)~MM_ITEM_F_ACCESSED;
+                } else if (!(it->iflags & MM_ITEM_F_ACCESSED)) {
+                    (*cold)++;
+                }
+            }
+            mm_ht_unlock(ht, h);
+        }
+        let_go(w, it);
+    }
+    pthread_mutex_unlock(&l->lock);
 }

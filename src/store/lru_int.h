@@ -81,6 +81,10 @@ void mm_lru_unlink(struct mm_lru *l, struct mm_item *it);
  * Returns true if atime moved. */
 bool mm_lru_bump(struct mm_lru *l, struct mm_item *it, mm_reltime_t now);
 
+/* Count an item taken off the table by someone else than the sweep (the
+ * page mover, the crawler) as the sweep would count it. Takes l->lock. */
+void mm_lru_count_victim(struct mm_lru *l, const struct mm_item *it, bool dead, mm_reltime_t now);
+
 /* The chunks one hand sweeps, and what the sweep may do. */
 struct mm_lru_walk {
     mm_reltime_t now;
@@ -116,5 +120,12 @@ struct mm_item *mm_lru_evict(struct mm_lru *l, struct mm_ht *ht, const struct mm
  * looked at (within a few chunks), as the "age" of the class: the next
  * eviction candidate. false if none was found. */
 bool mm_lru_hand_atime(struct mm_lru *l, const struct mm_lru_walk *w, mm_reltime_t *atime);
+
+/* The page mover's look at a class's next victims, the probe window of up
+ * to max items at and after the hand (the hand does not move). clear: clear
+ * their accessed bits (start a probe). Otherwise count in *cold those still
+ * not hit since, out of *looked. Items whose stripe is busy are skipped. */
+void mm_lru_probe(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, unsigned max,
+                  bool clear, unsigned *looked, unsigned *cold);
 
 #endif

@@ -1,9 +1,9 @@
-/* Slab classes and pages. Computes the class table (memcached's rule for -n
- * and -f, with finer steps for small chunks), cuts pages from one reserved
- * arena so chunks can be named by 32-bit handles, hands out chunks from
- * per-class free lists and lazily carved pages, keeps the registry of large
- * items and the global memory limit. Knows nothing about items beyond their
- * size; eviction is the store's job. */
+/* Slab classes. Computes the class table (memcached's rule for -n and -f,
+ * with finer steps for small chunks), borrows pages from the page pool and
+ * hands out their chunks (per-page free lists, lazily carved pages), lets
+ * the page mover detach a page, and keeps the registry of large items,
+ * charged against the pool's budget. Knows nothing about items beyond their
+ * size; eviction and moving items are the store's job. */
 #include "config.h"
 
 #include "store/slab_int.h"
@@ -47,46 +47,6 @@ os_page(void)
     return page > 0 ? (size_t)page : 4096u;
 }
 
-static void *
-reserve(size_t len)
-{
-    void *p =
-        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-    return p == MAP_FAILED ? NULL : p;
-}
-
-/* Reserve the arena: the whole handle range if the system lets us (it is
- * only address space; pages cost memory once touched), else just what the
- * limit can use (ulimit -v or strict overcommit refuse the big one). */
-static int
-arena_reserve(struct mm_slab *sl)
-{
-    size_t full = HANDLE_UNITS << sl->shift;
-    size_t small = sl->mem_limit + (size_t)(sl->nclasses + 1) * sl->page_stride;
-    size_t page = os_page();
-
-    full -= full % page;
-    small = (small + page - 1) / page * page;
-    if (small > full) {
-        small = full;
-    }
-    sl->arena = reserve(full);
-    sl->arena_size = full;
-    if (sl->arena == NULL) {
-        mm_log_warn("slab: cannot reserve %zu bytes of address space; reserving %zu", full, small);
-        sl->arena = reserve(small);
-        sl->arena_size = small;
-    }
-    if (sl->arena == NULL) {
-        mm_log_error("slab: cannot reserve %zu bytes of address space for slab pages", small);
-        sl->arena_size = 0;
-        return -1;
-    }
-    sl->hbase = sl->arena - ((size_t)1 << sl->shift);
-    return 0;
-}
-
 static void
 add_class(struct mm_slab *sl, unsigned id, size_t size)
 {
@@ -108,7 +68,7 @@ add_class(struct mm_slab *sl, unsigned id, size_t size)
 static void
 build_classes(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
 {
-    size_t align = (size_t)1 << sl->shift;
+    size_t align = (size_t)1 << sl->pool.shift;
     size_t size = cfg->base;
     size_t last = (sl->chunk_max + align - 1) / align * align;
     size_t step = cfg->fine_step < align ? align : (cfg->fine_step + align - 1) / align * align;
@@ -146,6 +106,7 @@ int
 mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
 {
     unsigned id;
+    unsigned shift;
     size_t align;
 
     memset(sl, 0, sizeof(*sl));
@@ -155,46 +116,35 @@ mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
         cfg->base > sl->chunk_max) {
         return -1;
     }
-    sl->mem_limit = cfg->mem_limit;
     /* The unit depends on the class count and the count (slightly) on the
      * unit: count with 8-byte alignment first. A coarser alignment only
      * makes sizes grow faster, so the count cannot rise on the rebuild. */
-    sl->shift = 3;
+    sl->pool.shift = 3;
     build_classes(sl, cfg);
-    sl->shift = pick_shift(sl->mem_limit, sl->nclasses, sl->page_size);
-    if (sl->shift > 3) {
+    shift = pick_shift(cfg->mem_limit, sl->nclasses, sl->page_size);
+    if (shift > 3) {
+        sl->pool.shift = shift;
         build_classes(sl, cfg);
     }
-    align = (size_t)1 << sl->shift;
-    sl->page_stride = (sl->page_size + align - 1) / align * align;
     if (sl->cls[sl->nclasses].perslab == 0) {
         return -1;
     }
-    pthread_mutex_init(&sl->arena_lock, NULL);
+    align = (size_t)1 << shift;
+    if (mm_pool_init(&sl->pool, cfg->mem_limit, sl->page_size, shift,
+                     (size_t)(sl->nclasses + 1) * ((sl->page_size + align - 1) / align * align)) !=
+        0) {
+        return -1;
+    }
     pthread_mutex_init(&sl->large_lock, NULL);
     for (id = 1; id <= sl->nclasses; id++) {
         pthread_mutex_init(&sl->cls[id].lock, NULL);
     }
-
-    if (arena_reserve(sl) != 0) {
-        for (id = 1; id <= sl->nclasses; id++) {
-            pthread_mutex_destroy(&sl->cls[id].lock);
-        }
-        pthread_mutex_destroy(&sl->arena_lock);
-        pthread_mutex_destroy(&sl->large_lock);
-        return -1;
-    }
     sl->large_dir = mm_calloc(MM_SLAB_LARGE_BLOCKS, sizeof(*sl->large_dir));
 
-    if (cfg->prealloc && sl->mem_limit >= sl->page_size) {
-        /* Give each class its first page now, as -L promises. */
-        for (id = 1; id <= sl->nclasses; id++) {
-            void *p = mm_slab_alloc(sl, id);
-
-            if (p == NULL) {
-                break;
-            }
-            mm_slab_free(sl, p, id);
+    if (cfg->prealloc) {
+        /* Give each class its first page now, as -L promises, while the
+         * budget lasts. */
+        for (id = 1; id <= sl->nclasses && mm_slab_grow(sl, id); id++) {
         }
     }
     return 0;
@@ -217,10 +167,7 @@ mm_slab_fini(struct mm_slab *sl)
         }
         mm_free(sl->large_dir);
     }
-    if (sl->arena != NULL) {
-        munmap(sl->arena, sl->arena_size);
-    }
-    pthread_mutex_destroy(&sl->arena_lock);
+    mm_pool_fini(&sl->pool);
     pthread_mutex_destroy(&sl->large_lock);
     memset(sl, 0, sizeof(*sl));
 }
@@ -248,107 +195,260 @@ mm_slab_class(const struct mm_slab *sl, size_t total)
     return lo;
 }
 
-/* Reserve len bytes of the limit. `force` lets a class with no page at all
- * take one anyway (memcached does the same, so that every size can be stored
- * at least once even under a tiny -m). */
-static bool
-limit_take(struct mm_slab *sl, size_t len, bool force)
+static inline struct mm_page *
+page_of(struct mm_slab *sl, uint32_t pg)
 {
-    size_t cur = __atomic_load_n(&sl->mem_malloced, __ATOMIC_RELAXED);
-    size_t lim;
+    return &sl->pool.pages[pg];
+}
 
-    do {
-        lim = __atomic_load_n(&sl->mem_limit, __ATOMIC_RELAXED);
-        if (!force && lim != 0 && cur + len > lim) {
-            return false;
-        }
-    } while (!__atomic_compare_exchange_n(&sl->mem_malloced, &cur, cur + len, true,
-                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    return true;
+static inline uint8_t
+page_state(const struct mm_page *d)
+{
+    return __atomic_load_n(&d->state, __ATOMIC_RELAXED);
+}
+
+/* The class's list of pages with room. Caller holds c->lock. */
+static void
+avail_add(struct mm_slab *sl, struct mm_slab_class *c, uint32_t pg)
+{
+    struct mm_page *d = page_of(sl, pg);
+
+    d->aprev = 0;
+    d->anext = c->avail;
+    if (c->avail != 0) {
+        page_of(sl, c->avail - 1)->aprev = pg + 1;
+    }
+    c->avail = pg + 1;
+    d->in_avail = 1;
 }
 
 static void
-limit_give(struct mm_slab *sl, size_t len)
+avail_remove(struct mm_slab *sl, struct mm_slab_class *c, uint32_t pg)
 {
-    __atomic_fetch_sub(&sl->mem_malloced, len, __ATOMIC_RELAXED);
+    struct mm_page *d = page_of(sl, pg);
+
+    if (d->aprev != 0) {
+        page_of(sl, d->aprev - 1)->anext = d->anext;
+    } else {
+        c->avail = d->anext;
+    }
+    if (d->anext != 0) {
+        page_of(sl, d->anext - 1)->aprev = d->aprev;
+    }
+    d->anext = d->aprev = 0;
+    d->in_avail = 0;
 }
 
-static void *
-arena_page(struct mm_slab *sl)
+/* A page fresh from the pool joins class c. Caller holds c->lock. */
+static void
+attach_locked(struct mm_slab *sl, unsigned id, uint32_t pg)
 {
-    void *p = NULL;
+    struct mm_slab_class *c = &sl->cls[id];
+    struct mm_page *d = page_of(sl, pg);
 
-    pthread_mutex_lock(&sl->arena_lock);
-    if (sl->arena_used + sl->page_stride <= sl->arena_size) {
-        p = sl->arena + sl->arena_used;
-        sl->arena_used += sl->page_stride;
-    }
-    pthread_mutex_unlock(&sl->arena_lock);
-    return p;
-}
-
-/* Caller holds c->lock. */
-static bool
-new_page_locked(struct mm_slab *sl, struct mm_slab_class *c)
-{
-    void *page;
-
-    if (!limit_take(sl, sl->page_size, c->npages == 0)) {
-        return false;
-    }
-    /* An exhausted arena (only possible once cache_memlimit raised the
-     * limit past the reservation, or with the small fallback reservation)
-     * is handled like the limit: the caller evicts. */
-    page = arena_page(sl);
-    if (page == NULL) {
-        limit_give(sl, sl->page_size);
-        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
-        return false;
-    }
     if (c->npages == c->pages_cap) {
         c->pages_cap = c->pages_cap ? c->pages_cap * 2 : 16;
         c->pages = mm_realloc(c->pages, c->pages_cap * sizeof(*c->pages));
     }
-    c->pages[c->npages++] = page;
-    c->carve = page;
-    c->carve_left = c->perslab;
-    return true;
+    d->free = NULL;
+    d->nfree = 0;
+    d->live = 0;
+    d->carved = 0;
+    d->slot = c->npages;
+    __atomic_store_n(&d->cls, (uint8_t)id, __ATOMIC_RELAXED);
+    __atomic_store_n(&d->state, (uint8_t)MM_PAGE_USED, __ATOMIC_RELAXED);
+    c->pages[c->npages++] = pg;
+    c->uncarved += c->perslab;
+    avail_add(sl, c, pg);
+}
+
+/* A chunk from the first page with room, or NULL. Caller holds c->lock. */
+static void *
+take_chunk_locked(struct mm_slab *sl, struct mm_slab_class *c)
+{
+    uint32_t pg;
+    struct mm_page *d;
+    char *p;
+
+    if (c->avail == 0) {
+        return NULL;
+    }
+    pg = c->avail - 1;
+    d = page_of(sl, pg);
+    if (d->free != NULL) {
+        p = d->free;
+        memcpy(&d->free, p, sizeof(void *));
+        d->nfree--;
+        c->nfree--;
+    } else {
+        p = mm_pool_addr(&sl->pool, pg) + (size_t)d->carved * c->size;
+        d->carved++;
+        c->uncarved--;
+    }
+    if (d->nfree == 0 && d->carved == c->perslab) {
+        avail_remove(sl, c, pg);
+    }
+    d->live++;
+    c->used++;
+    return p;
+}
+
+static void *
+slab_alloc(struct mm_slab *sl, unsigned id, bool grow)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    void *p;
+
+    pthread_mutex_lock(&c->lock);
+    p = take_chunk_locked(sl, c);
+    if (p == NULL && grow) {
+        uint32_t pg = mm_pool_take(&sl->pool);
+
+        if (pg != MM_POOL_NONE) {
+            attach_locked(sl, id, pg);
+            p = take_chunk_locked(sl, c);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return p;
 }
 
 void *
 mm_slab_alloc(struct mm_slab *sl, unsigned id)
 {
-    struct mm_slab_class *c = &sl->cls[id];
-    void *p = NULL;
+    return slab_alloc(sl, id, true);
+}
 
+void *
+mm_slab_alloc_held(struct mm_slab *sl, unsigned id)
+{
+    return slab_alloc(sl, id, false);
+}
+
+bool
+mm_slab_grow(struct mm_slab *sl, unsigned id)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    uint32_t pg = mm_pool_take(&sl->pool);
+
+    if (pg == MM_POOL_NONE) {
+        return false;
+    }
     pthread_mutex_lock(&c->lock);
-    if (c->free_list != NULL) {
-        p = c->free_list;
-        memcpy(&c->free_list, p, sizeof(void *));
-        c->nfree--;
-    } else if (c->carve_left > 0 || new_page_locked(sl, c)) {
-        p = c->carve;
-        c->carve += c->size;
-        c->carve_left--;
-    }
-    if (p != NULL) {
-        c->used++;
-    }
+    attach_locked(sl, id, pg);
     pthread_mutex_unlock(&c->lock);
-    return p;
+    return true;
+}
+
+/* A detached page's last chunk came back: it leaves the class. Caller
+ * holds c->lock; the caller gives it to the pool after unlocking. */
+static void
+page_done_locked(struct mm_slab_class *c, struct mm_page *d)
+{
+    d->free = NULL;
+    d->nfree = 0;
+    d->carved = 0;
+    __atomic_store_n(&d->cls, (uint8_t)0, __ATOMIC_RELAXED);
+    __atomic_store_n(&d->state, (uint8_t)MM_PAGE_POOL, __ATOMIC_RELAXED);
+    c->moving--;
+}
+
+static void
+page_return(struct mm_slab *sl, uint32_t pg)
+{
+    mm_pool_give(&sl->pool, pg);
+    __atomic_fetch_add(&sl->pages_returned, 1, __ATOMIC_RELAXED);
 }
 
 void
 mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id)
 {
     struct mm_slab_class *c = &sl->cls[id];
+    uint32_t pg = mm_pool_index(&sl->pool, chunk);
+    struct mm_page *d = page_of(sl, pg);
+    bool done = false;
 
     pthread_mutex_lock(&c->lock);
-    memcpy(chunk, &c->free_list, sizeof(void *));
-    c->free_list = chunk;
-    c->nfree++;
+    memcpy(chunk, &d->free, sizeof(void *));
+    d->free = chunk;
+    d->nfree++;
+    d->live--;
     c->used--;
+    if (page_state(d) == MM_PAGE_USED) {
+        c->nfree++;
+        if (!d->in_avail) {
+            avail_add(sl, c, pg);
+        }
+    } else if (d->live == 0) {
+        page_done_locked(c, d);
+        done = true;
+    }
     pthread_mutex_unlock(&c->lock);
+    if (done) {
+        page_return(sl, pg);
+    }
+}
+
+uint32_t
+mm_slab_detach(struct mm_slab *sl, unsigned id, uint64_t near, char **first, uint32_t *n)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    uint32_t pg;
+    uint32_t slot;
+    uint32_t i;
+    struct mm_page *d;
+    bool done = false;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->npages == 0) {
+        pthread_mutex_unlock(&c->lock);
+        return MM_POOL_NONE;
+    }
+    slot = (uint32_t)((near / c->perslab) % c->npages);
+    pg = c->pages[slot];
+    d = page_of(sl, pg);
+    /* Later pages move down a slot: the clock hand's indexes shift by a
+     * page, which only moves where the next sweep starts. */
+    for (i = slot; i + 1 < c->npages; i++) {
+        c->pages[i] = c->pages[i + 1];
+        page_of(sl, c->pages[i])->slot = i;
+    }
+    c->npages--;
+    if (d->in_avail) {
+        avail_remove(sl, c, pg);
+    }
+    c->nfree -= d->nfree;
+    c->uncarved -= c->perslab - d->carved;
+    __atomic_store_n(&d->state, (uint8_t)MM_PAGE_MOVING, __ATOMIC_RELAXED);
+    c->moving++;
+    *first = mm_pool_addr(&sl->pool, pg);
+    *n = d->carved;
+    if (d->live == 0) {
+        page_done_locked(c, d);
+        done = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (done) {
+        page_return(sl, pg);
+    }
+    return pg;
+}
+
+uint32_t
+mm_slab_page_live(struct mm_slab *sl, unsigned id, uint32_t pg)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    struct mm_page *d = page_of(sl, pg);
+    uint32_t live = 0;
+
+    pthread_mutex_lock(&c->lock);
+    /* Once back in the pool the page may belong to another class, whose
+     * lock we do not hold: only state and cls are read, atomically. */
+    if (page_state(d) == MM_PAGE_MOVING && __atomic_load_n(&d->cls, __ATOMIC_RELAXED) == id) {
+        live = d->live;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return live;
 }
 
 /* A large item's charge is its mapping: whole pages. */
@@ -443,7 +543,7 @@ mm_slab_large_alloc(struct mm_slab *sl, size_t size)
     char *map;
     uint32_t i;
 
-    if (!limit_take(sl, charge, false)) {
+    if (!mm_pool_charge(&sl->pool, charge)) {
         return NULL;
     }
     /* Each large item is a private mapping rather than a malloc block: a
@@ -453,15 +553,15 @@ mm_slab_large_alloc(struct mm_slab *sl, size_t size)
      * moment the charge is, and the charge is exactly what is resident. */
     map = mmap(NULL, charge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED) {
-        limit_give(sl, charge);
-        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        mm_pool_uncharge(&sl->pool, charge);
+        __atomic_fetch_add(&sl->pool.malloc_fails, 1, __ATOMIC_RELAXED);
         return NULL;
     }
     i = large_register(sl, map + LARGE_PREFIX);
     if (i == UINT32_MAX) {
         munmap(map, charge);
-        limit_give(sl, charge);
-        __atomic_fetch_add(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+        mm_pool_uncharge(&sl->pool, charge);
+        __atomic_fetch_add(&sl->pool.malloc_fails, 1, __ATOMIC_RELAXED);
         return NULL;
     }
     memcpy(map, &i, sizeof(i));
@@ -479,7 +579,7 @@ mm_slab_large_free(struct mm_slab *sl, void *p, size_t size)
     munmap((char *)p - LARGE_PREFIX, charge);
     __atomic_fetch_sub(&sl->large_bytes, charge, __ATOMIC_RELAXED);
     __atomic_fetch_sub(&sl->large_count, 1, __ATOMIC_RELAXED);
-    limit_give(sl, charge);
+    mm_pool_uncharge(&sl->pool, charge);
 }
 
 uint64_t
@@ -489,22 +589,29 @@ mm_slab_carved(struct mm_slab *sl, unsigned id)
     uint64_t n;
 
     pthread_mutex_lock(&c->lock);
-    n = c->npages * c->perslab - c->carve_left;
+    n = (uint64_t)c->npages * c->perslab;
     pthread_mutex_unlock(&c->lock);
     return n;
 }
 
-void *
-mm_slab_chunk(struct mm_slab *sl, unsigned id, uint64_t i)
+bool
+mm_slab_chunk_with(struct mm_slab *sl, unsigned id, uint64_t i, bool (*fn)(void *arg, void *p),
+                   void *arg)
 {
     struct mm_slab_class *c = &sl->cls[id];
-    char *p;
+    bool r = false;
 
-    /* The pages array may be reallocated by a growing class. */
     pthread_mutex_lock(&c->lock);
-    p = (char *)c->pages[i / c->perslab] + (i % c->perslab) * c->size;
+    if (i < (uint64_t)c->npages * c->perslab) {
+        uint32_t pg = c->pages[i / c->perslab];
+        uint32_t k = (uint32_t)(i % c->perslab);
+
+        if (k < page_of(sl, pg)->carved) {
+            r = fn(arg, mm_pool_addr(&sl->pool, pg) + (size_t)k * c->size);
+        }
+    }
     pthread_mutex_unlock(&c->lock);
-    return p;
+    return r;
 }
 
 uint32_t
@@ -537,19 +644,19 @@ mm_slab_large_at(struct mm_slab *sl, uint32_t i)
 void
 mm_slab_set_limit(struct mm_slab *sl, size_t mem_limit)
 {
-    __atomic_store_n(&sl->mem_limit, mem_limit, __ATOMIC_RELAXED);
+    mm_pool_set_limit(&sl->pool, mem_limit);
 }
 
 size_t
 mm_slab_limit(const struct mm_slab *sl)
 {
-    return __atomic_load_n(&sl->mem_limit, __ATOMIC_RELAXED);
+    return mm_pool_limit(&sl->pool);
 }
 
 size_t
 mm_slab_malloced(const struct mm_slab *sl)
 {
-    return __atomic_load_n(&sl->mem_malloced, __ATOMIC_RELAXED);
+    return mm_pool_charged(&sl->pool);
 }
 
 void
@@ -563,6 +670,7 @@ mm_slab_class_stats(struct mm_slab *sl, unsigned id, struct mm_slab_class_stats 
     out->npages = c->npages;
     out->used = c->used;
     out->free_chunks = c->nfree;
-    out->free_end = c->carve_left;
+    out->free_end = c->uncarved;
+    out->moving = c->moving;
     pthread_mutex_unlock(&c->lock);
 }

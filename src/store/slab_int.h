@@ -1,30 +1,35 @@
 #ifndef MMEM_STORE_SLAB_INT_H
 #define MMEM_STORE_SLAB_INT_H
 
-/* Slab allocator: size classes carved out of fixed-size pages, one free list
- * and one mutex per class, and a global memory limit kept in an atomic.
- * Items larger than the largest chunk get a mapping of their own, counted
- * against the same limit.
+/* Slab allocator: size classes over pages borrowed from the page pool
+ * (pool_int.h), free chunks kept per page, one mutex per class. Items
+ * larger than the largest chunk get a mapping of their own, charged
+ * against the same budget as the pages.
  *
- * A page (slab_page_size bytes) belongs to one class for life:
+ * A class holds pages in an array (the order its clock hand sweeps them):
  *
- *   +---------+---------+---------+-----+---------+------------------+
- *   | chunk 0 | chunk 1 | chunk 2 | ... | chunk k |  never carved    |
- *   +---------+---------+---------+-----+---------+------------------+
- *   ^ page                                        ^ carve (free_chunks_end)
+ *   pages[0]            pages[1]                     pages[2]
+ *   +----+----+----+    +----+----+----+----------+  +--------------+
+ *   | it | -- | it |    | it | it | it | uncarved |  | never carved |
+ *   +----+----+----+    +----+----+----+----------+  +--------------+
+ *          ^ free chunk (on its page's free list)
  *
- * Chunks are handed out from the free list first, then carved lazily from the
- * newest page, so pages are only touched (made resident) as they fill.
+ * Chunk i of the class is chunk i % perslab of pages[i / perslab]. Chunks
+ * are handed out from pages with room (a free chunk first, else the next
+ * never-carved one, so untouched memory stays out of RSS), then from a new
+ * page taken from the pool.
  *
- * Every page is cut, in order, from one virtual range (the arena) reserved
- * at init, so that a chunk can be named by a 32-bit handle: its offset from
- * the arena in units of 1 << shift (see store/handle_int.h). Large items
- * live outside the arena and are named by their slot in a registry. */
+ * The page mover detaches a page (mm_slab_detach): it leaves the array, no
+ * chunk is handed out from it any more, and when its last chunk is freed
+ * the page goes back to the pool (and its memory to the kernel). Items in it
+ * stay readable until then. */
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "store/pool_int.h"
 
 /* Class ids are 1..MM_SLAB_MAX_CLASSES, as memcached numbers them. */
 #define MM_SLAB_MAX_CLASSES 63
@@ -36,14 +41,14 @@ struct mm_slab_class {
     pthread_mutex_t lock;
     uint32_t size;    /* chunk size */
     uint32_t perslab; /* chunks per page */
-    void *free_list;  /* freed chunks, linked through their first word */
-    uint64_t nfree;   /* length of free_list */
-    char *carve;      /* next never-used chunk in the newest page */
-    uint32_t carve_left;
-    uint64_t used; /* chunks handed out */
-    uint64_t npages;
-    void **pages; /* every page, in the order taken */
-    size_t pages_cap;
+    uint32_t *pages;  /* pool page indexes, in sweep order */
+    uint32_t npages;
+    uint32_t pages_cap;
+    uint32_t avail;    /* first page with room (free or uncarved chunks) + 1 */
+    uint64_t nfree;    /* free chunks in the class's pages */
+    uint64_t uncarved; /* never carved chunks in them */
+    uint64_t used;     /* chunks handed out, detached pages included */
+    uint32_t moving;   /* detached pages not yet back in the pool */
 };
 
 struct mm_slab_cfg {
@@ -71,19 +76,10 @@ struct mm_slab {
     unsigned nclasses;                                 /* largest id */
     size_t page_size;
     size_t chunk_max;
-    size_t mem_limit;      /* atomic */
-    size_t mem_malloced;   /* atomic: pages handed to classes + large items */
-    size_t large_bytes;    /* atomic */
-    uint64_t large_count;  /* atomic */
-    uint64_t malloc_fails; /* atomic */
-    /* Every page is cut from the arena in order under arena_lock. */
-    pthread_mutex_t arena_lock;
-    char *arena;
-    size_t arena_size; /* bytes reserved */
-    size_t arena_used;
-    size_t page_stride; /* page_size rounded up to the chunk alignment */
-    unsigned shift;     /* handle unit: 1 << shift bytes */
-    char *hbase;        /* arena - (1 << shift): no chunk gets handle 0 */
+    struct mm_pool pool;
+    uint64_t pages_returned; /* atomic: detached pages back in the pool */
+    size_t large_bytes;      /* atomic */
+    uint64_t large_count;    /* atomic */
     /* Large item registry, under large_lock except for slot reads. */
     pthread_mutex_t large_lock;
     void ***large_dir;   /* MM_SLAB_LARGE_BLOCKS block pointers */
@@ -91,10 +87,10 @@ struct mm_slab {
     uint32_t large_free; /* first free slot + 1; 0 = none */
 };
 
-/* Compute the class table, reserve the arena (the whole handle range, or
- * when that is refused just the limit plus a page per class) and, with
- * prealloc, give every class its first page. Returns 0, or -1 if cfg is
- * invalid or no arena could be reserved. */
+/* Compute the class table, set up the pool (its arena: the whole handle
+ * range, or when that is refused just the limit plus a page per class) and,
+ * with prealloc, give every class its first page while the budget allows.
+ * Returns 0, or -1 if cfg is invalid or no arena could be reserved. */
 int mm_slab_init(struct mm_slab *sl, const struct mm_slab_cfg *cfg);
 /* Free every page and the arena. Large items must be freed by the caller. */
 void mm_slab_fini(struct mm_slab *sl);
@@ -102,10 +98,28 @@ void mm_slab_fini(struct mm_slab *sl);
 /* Smallest class whose chunk holds total bytes; 0 if larger than chunk_max. */
 unsigned mm_slab_class(const struct mm_slab *sl, size_t total);
 
-/* A chunk of class id, or NULL when the class has no free chunk and no new
- * page may be taken (the caller then evicts). Takes the class lock. */
+/* A chunk of class id, or NULL when the class has no room and the pool no
+ * page to give (the caller then evicts). Takes the class lock. */
 void *mm_slab_alloc(struct mm_slab *sl, unsigned id);
+/* The same, but only from pages the class already holds (for rescuing items
+ * out of a page being moved: taking a page would defeat the move). */
+void *mm_slab_alloc_held(struct mm_slab *sl, unsigned id);
+/* Give a chunk back; the last chunk of a detached page sends the page back
+ * to the pool. */
 void mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id);
+
+/* Detach the page of class id that holds chunk index near (modulo the
+ * class's span) for the page mover. Returns its pool index, MM_POOL_NONE
+ * if the class holds no page. *first, *n: the chunks carved in it (the only
+ * ones that can hold items). A page with no chunk in use goes back to the
+ * pool at once. */
+uint32_t mm_slab_detach(struct mm_slab *sl, unsigned id, uint64_t near, char **first, uint32_t *n);
+/* Chunks of detached page pg still handed out (0 once it is back in the
+ * pool). */
+uint32_t mm_slab_page_live(struct mm_slab *sl, unsigned id, uint32_t pg);
+/* Take a page from the pool for class id now ("slabs reassign"'s
+ * destination, -L). false if the pool has none to give. */
+bool mm_slab_grow(struct mm_slab *sl, unsigned id);
 
 /* Memory for a large item: an anonymous mapping of size bytes plus a 16-byte
  * prefix holding its registry index, rounded up to whole pages, which is
@@ -115,12 +129,15 @@ void mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id);
 void *mm_slab_large_alloc(struct mm_slab *sl, size_t size);
 /* Unregisters p (from mm_slab_large_alloc) and unmaps it. */
 void mm_slab_large_free(struct mm_slab *sl, void *p, size_t size);
-/* Chunks of class id carved so far (used or free), and the address of chunk
- * i (i < that count) in carve order: page i / perslab. For a sweep that
- * visits every chunk of a class; it must not read a chunk it does not own
- * beyond its refcount (see mm_item_pin). */
+/* The chunk indexes of class id: npages * perslab. fn(arg, chunk) on chunk
+ * i, under the class lock (so the page cannot be detached and handed to
+ * another class meanwhile); false without calling fn if i is past the span
+ * or not carved. For a sweep that visits every chunk of a class: fn must be
+ * short, take no lock, and read nothing of a chunk it does not own beyond
+ * its refcount (see mm_item_pin). */
 uint64_t mm_slab_carved(struct mm_slab *sl, unsigned id);
-void *mm_slab_chunk(struct mm_slab *sl, unsigned id, uint64_t i);
+bool mm_slab_chunk_with(struct mm_slab *sl, unsigned id, uint64_t i, bool (*fn)(void *arg, void *p),
+                        void *arg);
 
 /* p's registry index, read from its prefix. */
 uint32_t mm_slab_large_index(const void *p);
@@ -145,8 +162,9 @@ struct mm_slab_class_stats {
     uint32_t perslab;
     uint64_t npages;
     uint64_t used;
-    uint64_t free_chunks; /* free list + never carved */
+    uint64_t free_chunks; /* on the pages' free lists */
     uint64_t free_end;    /* never carved */
+    uint32_t moving;      /* detached pages not back yet */
 };
 void mm_slab_class_stats(struct mm_slab *sl, unsigned id, struct mm_slab_class_stats *out);
 

@@ -41,34 +41,6 @@
 #define MM_STORE_FINE_MAX 512u
 #define MM_STORE_FINE_STEP 16u
 
-struct mm_store {
-    struct mm_store_cfg cfg;
-    struct mm_slab slab;
-    struct mm_ht *ht;
-    unsigned nshards;
-    unsigned nlru;            /* slab classes + 1; index 0 holds large items */
-    struct mm_lru *lru;       /* [cls]: counts and the clock hand */
-    uint64_t cas_seq;         /* atomic: last CAS handed out */
-    bool flush_set;           /* atomic: oldest_live is meaningful */
-    mm_reltime_t oldest_live; /* atomic */
-    uint64_t oldest_cas;      /* atomic */
-    uint64_t total_items;     /* atomic */
-    uint64_t too_large;       /* atomic */
-    uint64_t no_memory;       /* atomic */
-    /* "stats sizes" (-o track_sizes, stats sizes_enable): a histogram of
-     * memcached's item sizes in 32-byte buckets, or NULL while off. The
-     * counters are relaxed atomics bumped where an item is linked or
-     * unlinked, under its stripe lock: no lock of their own. Items with a CAS
-     * below sizes_cas_min were linked before tracking began and are left out
-     * both ways. */
-    uint32_t *sizes;            /* atomic pointer */
-    uint32_t *sizes_buf;        /* sizes_lock: the array, kept for reuse */
-    size_t nsizes;              /* buckets: item_size_max / 32 + 1 */
-    uint64_t sizes_cas_min;     /* atomic */
-    pthread_mutex_t sizes_lock; /* enable/disable only */
-    bool crawler_off;           /* atomic: "lru_crawler disable" */
-};
-
 static inline mm_reltime_t
 now_of(const struct mm_store *st)
 {
@@ -163,6 +135,14 @@ mm_store_create(const struct mm_store_cfg *cfg)
     }
     pthread_mutex_init(&st->sizes_lock, NULL);
     st->crawler_off = st->cfg.crawler_off;
+    if (st->cfg.slab_automove_ratio <= 0) {
+        st->cfg.slab_automove_ratio = 0.8;
+    }
+    if (st->cfg.slab_automove_window == 0) {
+        st->cfg.slab_automove_window = 30;
+    }
+    mm_mover_init(st);
+    mm_crawler_init(st);
     st->nsizes = st->cfg.item_size_max / 32 + 1;
     if (st->cfg.track_sizes) {
         /* At start-up every item counts, with or without CAS. */
@@ -191,6 +171,8 @@ mm_store_destroy(struct mm_store **stp)
     if (st == NULL) {
         return;
     }
+    mm_crawler_fini(st);
+    mm_mover_fini(st);
     /* Pages go back wholesale below; only large items need freeing. */
     for (i = 0; i < mm_slab_large_span(&st->slab); i++) {
         struct mm_item *it = mm_slab_large_at(&st->slab, (uint32_t)i);
@@ -431,14 +413,10 @@ mm_store_crawler_enabled(struct mm_store *st)
 
 /* A victim the clock sweep took off the table: it leaves the size
  * histogram, and a live one is reported to "watch evictions". */
-static struct mm_item *
-evicted(struct mm_store *st, struct mm_item *victim, bool reclaimed, mm_reltime_t now)
+static void
+report_eviction(struct mm_store *st, const struct mm_item *victim, mm_reltime_t now)
 {
-    if (victim == NULL) {
-        return NULL;
-    }
-    sizes_count(st, victim, (uint32_t)-1);
-    if (!reclaimed && mm_watch_wants(st->cfg.watch, MM_WATCH_EVICTIONS)) {
+    if (mm_watch_wants(st->cfg.watch, MM_WATCH_EVICTIONS)) {
         mm_reltime_t exp = mm_item_load_exptime(victim);
         mm_reltime_t atime = mm_item_atime(victim);
 
@@ -447,7 +425,43 @@ evicted(struct mm_store *st, struct mm_item *victim, bool reclaimed, mm_reltime_
                           exp != 0 ? (int64_t)exp - (int64_t)now : -1,
                           now > atime ? now - atime : 0, mm_item_cls(victim), mm_item_vlen(victim));
     }
+}
+
+static struct mm_item *
+evicted(struct mm_store *st, struct mm_item *victim, bool reclaimed, mm_reltime_t now)
+{
+    if (victim == NULL) {
+        return NULL;
+    }
+    sizes_count(st, victim, (uint32_t)-1);
+    if (!reclaimed) {
+        report_eviction(st, victim, now);
+    }
     return victim;
+}
+
+bool
+mm_store_item_dead(struct mm_store *st, const struct mm_item *it, mm_reltime_t now)
+{
+    return item_state(st, it, now) != MM_STORE_GET_HIT;
+}
+
+void
+mm_store_evict_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h, mm_reltime_t now)
+{
+    bool dead = mm_store_item_dead(st, it, now);
+
+    mm_lru_count_victim(lru_item(st, it), it, dead, now);
+    if (!dead) {
+        report_eviction(st, it, now);
+    }
+    unlink_locked(st, it, h);
+}
+
+void
+mm_store_item_free(struct mm_store *st, struct mm_item *it)
+{
+    item_free(st, it);
 }
 
 /* What one clock hand sweeps: the chunks of a slab class, or the large
@@ -497,8 +511,9 @@ sweep_grab(void *arg, uint64_t i, bool *busy)
          * lock, which freeing takes first. */
         mm_slab_large_with(&src->st->slab, (uint32_t)i, sweep_pin, &g);
     } else {
-        /* Slab pages stay mapped for the store's life. */
-        sweep_pin(&g, mm_slab_chunk(&src->st->slab, src->cls, i));
+        /* Under the class lock, so the page cannot be detached and handed
+         * to another class between finding the chunk and pinning it. */
+        mm_slab_chunk_with(&src->st->slab, src->cls, i, sweep_pin, &g);
     }
     return g.it;
 }
@@ -536,8 +551,8 @@ sweep_init(struct mm_lru_walk *w, struct sweep_src *src, struct mm_store *st, un
     w->arg = src;
 }
 
-static struct mm_item *
-evict_one(struct mm_store *st, unsigned cls, mm_reltime_t now)
+struct mm_item *
+mm_store_evict_one(struct mm_store *st, unsigned cls, mm_reltime_t now)
 {
     struct sweep_src src;
     struct mm_lru_walk w;
@@ -547,6 +562,17 @@ evict_one(struct mm_store *st, unsigned cls, mm_reltime_t now)
     sweep_init(&w, &src, st, cls, now);
     victim = mm_lru_evict(lru_of(st, cls), st->ht, &w, &reclaimed);
     return evicted(st, victim, reclaimed, now);
+}
+
+void
+mm_store_probe(struct mm_store *st, unsigned cls, unsigned max, bool clear, unsigned *looked,
+               unsigned *cold)
+{
+    struct sweep_src src;
+    struct mm_lru_walk w;
+
+    sweep_init(&w, &src, st, cls, now_of(st));
+    mm_lru_probe(lru_of(st, cls), st->ht, &w, max, clear, looked, cold);
 }
 
 /* Memory for an item of class cls (MM_ITEM_CLS_LARGE: total bytes exactly),
@@ -565,13 +591,20 @@ alloc_mem(struct mm_store *st, unsigned cls, size_t total, mm_reltime_t now)
         if (p != NULL) {
             return p;
         }
-        victim = evict_one(st, cls, now);
+        victim = mm_store_evict_one(st, cls, now);
         if (victim == NULL && cls != MM_ITEM_CLS_LARGE) {
-            /* Large items give their memory back to the global pool, from
-             * which this class may then take a new page. */
-            victim = evict_one(st, MM_ITEM_CLS_LARGE, now);
+            /* Large items give their memory back to the pool, from which
+             * this class may then take a new page. */
+            victim = mm_store_evict_one(st, MM_ITEM_CLS_LARGE, now);
         }
         if (victim == NULL) {
+            /* Nothing to evict here (a class with no page yet, or a large
+             * item when the pool is all slab pages): empty a page of the
+             * class holding the most memory, so every store that fits -I
+             * finds room whatever was stored before. */
+            if (mm_mover_steal(st, cls, now)) {
+                continue;
+            }
             break;
         }
         if (cls != MM_ITEM_CLS_LARGE && mm_item_cls(victim) == cls) {
@@ -1097,14 +1130,72 @@ mm_store_flush(struct mm_store *st, mm_reltime_t when)
     __atomic_store_n(&st->flush_set, true, __ATOMIC_RELEASE);
 }
 
+int
+mm_store_start_threads(struct mm_store *st)
+{
+    int rc = mm_mover_start(st);
+
+    return rc != 0 ? rc : mm_crawler_start(st);
+}
+
+enum mm_store_reassign_rc
+mm_store_reassign(struct mm_store *st, int src, int dst)
+{
+    switch (mm_mover_reassign(st, src, dst)) {
+    case MM_MOVER_OK:
+        return MM_STORE_REASSIGN_OK;
+    case MM_MOVER_BUSY:
+        return MM_STORE_REASSIGN_BUSY;
+    case MM_MOVER_BADCLASS:
+        return MM_STORE_REASSIGN_BADCLASS;
+    case MM_MOVER_NOSPARE:
+        return MM_STORE_REASSIGN_NOSPARE;
+    case MM_MOVER_SAME:
+        return MM_STORE_REASSIGN_SAME;
+    default:
+        return MM_STORE_REASSIGN_DISABLED;
+    }
+}
+
+void
+mm_store_set_automove(struct mm_store *st, int mode)
+{
+    mm_mover_set_automove(st, mode);
+}
+
+int
+mm_store_automove(struct mm_store *st)
+{
+    return mm_mover_automove(st);
+}
+
 void
 mm_store_set_limit(struct mm_store *st, size_t mem_limit)
 {
     mm_slab_set_limit(&st->slab, mem_limit);
+    mm_mover_kick(st);
 }
 
 /* ------------------------------------------------------------------ */
 /* Stats                                                               */
+
+static uint64_t
+load_u64(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static uint64_t
+crawler_sum(const uint64_t *per_class, unsigned n)
+{
+    uint64_t sum = 0;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        sum += load_u64(&per_class[i]);
+    }
+    return sum;
+}
 
 static void
 emit_u64(mm_store_emit_fn emit, void *arg, const char *name, uint64_t v)
@@ -1159,7 +1250,7 @@ mm_store_stats_get(struct mm_store *st, struct mm_store_stats *out)
     out->total_items = __atomic_load_n(&st->total_items, __ATOMIC_RELAXED);
     out->limit_maxbytes = mm_slab_limit(&st->slab);
     out->total_malloced = mm_slab_malloced(&st->slab);
-    out->malloc_fails = __atomic_load_n(&st->slab.malloc_fails, __ATOMIC_RELAXED);
+    out->malloc_fails = __atomic_load_n(&st->slab.pool.malloc_fails, __ATOMIC_RELAXED);
     out->store_too_large = __atomic_load_n(&st->too_large, __ATOMIC_RELAXED);
     out->store_no_memory = __atomic_load_n(&st->no_memory, __ATOMIC_RELAXED);
     mm_ht_stats(st->ht, &hs);
@@ -1171,13 +1262,7 @@ mm_store_stats_get(struct mm_store *st, struct mm_store_stats *out)
 void
 mm_store_stats(struct mm_store *st, mm_store_emit_fn emit, void *arg)
 {
-    static const char *const zero_mid[] = {
-        "slab_reassign_rescues",         "slab_reassign_chunk_rescues",
-        "slab_reassign_evictions_nomem", "slab_reassign_inline_reclaim",
-        "slab_reassign_busy_items",      "slab_reassign_busy_deletes",
-        "slab_reassign_running",         "slabs_moved",
-        "lru_crawler_running",           "lru_crawler_starts",
-        "lru_maintainer_juggles"};
+    const struct mm_mover_stats *ms = &st->mover.s;
     static const char *const zero_tail[] = {"moves_to_cold", "moves_to_warm", "moves_within_lru",
                                             "direct_reclaims", "lru_bumps_dropped"};
     struct mm_store_stats s;
@@ -1190,21 +1275,31 @@ mm_store_stats(struct mm_store *st, mm_store_emit_fn emit, void *arg)
     emit_u64(emit, arg, "hash_power_level", s.hash_power_level);
     emit_u64(emit, arg, "hash_bytes", s.hash_bytes);
     emit_u64(emit, arg, "hash_is_expanding", s.hash_is_expanding ? 1 : 0);
-    for (i = 0; i < sizeof(zero_mid) / sizeof(zero_mid[0]); i++) {
-        emit(arg, zero_mid[i], "0");
-    }
+    emit_u64(emit, arg, "slab_reassign_rescues", load_u64(&ms->rescues));
+    emit(arg, "slab_reassign_chunk_rescues", "0");
+    emit_u64(emit, arg, "slab_reassign_evictions_nomem", load_u64(&ms->evictions_nomem));
+    emit_u64(emit, arg, "slab_reassign_inline_reclaim", load_u64(&ms->inline_reclaim));
+    emit_u64(emit, arg, "slab_reassign_busy_items", load_u64(&ms->busy_items));
+    emit_u64(emit, arg, "slab_reassign_busy_deletes", load_u64(&ms->busy_deletes));
+    emit_u64(emit, arg, "slab_reassign_running",
+             __atomic_load_n(&st->mover.running, __ATOMIC_RELAXED) ? 1 : 0);
+    emit_u64(emit, arg, "slabs_moved", load_u64(&ms->pages_moved));
+    emit_u64(emit, arg, "lru_crawler_running",
+             __atomic_load_n(&st->crawler.running, __ATOMIC_RELAXED) ? 1 : 0);
+    emit_u64(emit, arg, "lru_crawler_starts", load_u64(&st->crawler.starts));
+    emit(arg, "lru_maintainer_juggles", "0");
     emit_u64(emit, arg, "malloc_fails", s.malloc_fails);
     emit_u64(emit, arg, "bytes", s.bytes);
     emit_u64(emit, arg, "curr_items", s.curr_items);
     emit_u64(emit, arg, "total_items", s.total_items);
-    emit(arg, "slab_global_page_pool", "0");
+    emit_u64(emit, arg, "slab_global_page_pool", mm_pool_pooled(&st->slab.pool));
     emit_u64(emit, arg, "expired_unfetched", s.expired_unfetched);
     emit_u64(emit, arg, "evicted_unfetched", s.evicted_unfetched);
     emit_u64(emit, arg, "evicted_active", s.evicted_active);
     emit_u64(emit, arg, "evictions", s.evictions);
     emit_u64(emit, arg, "reclaimed", s.reclaimed);
-    emit(arg, "crawler_reclaimed", "0");
-    emit(arg, "crawler_items_checked", "0");
+    emit_u64(emit, arg, "crawler_reclaimed", crawler_sum(st->crawler.reclaimed, st->nlru));
+    emit_u64(emit, arg, "crawler_items_checked", crawler_sum(st->crawler.checked, st->nlru));
     emit_u64(emit, arg, "lrutail_reflocked", s.lrutail_reflocked);
     for (i = 0; i < sizeof(zero_tail) / sizeof(zero_tail[0]); i++) {
         emit(arg, zero_tail[i], "0");
@@ -1278,6 +1373,7 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
         uint64_t number = 0;
         uint64_t bytes = 0;
         uint64_t age = 0;
+        uint64_t crawled[2] = {0, 0}; /* reclaimed, checked */
         unsigned k;
 
         memset(&sum, 0, sizeof(sum));
@@ -1294,6 +1390,8 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
                 break;
             }
             lru_snapshot(lru_of(st, cls), &count, &b, &c);
+            crawled[0] += load_u64(&st->crawler.reclaimed[cls]);
+            crawled[1] += load_u64(&st->crawler.checked[cls]);
             number += count;
             bytes += b;
             /* The age of the next eviction candidate, where
@@ -1338,8 +1436,8 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
         emit_cls(emit, arg, "items:", id, "expired_unfetched", sum.expired_unfetched);
         emit_cls(emit, arg, "items:", id, "evicted_unfetched", sum.evicted_unfetched);
         emit_cls(emit, arg, "items:", id, "evicted_active", sum.evicted_active);
-        emit_cls(emit, arg, "items:", id, "crawler_reclaimed", 0);
-        emit_cls(emit, arg, "items:", id, "crawler_items_checked", 0);
+        emit_cls(emit, arg, "items:", id, "crawler_reclaimed", crawled[0]);
+        emit_cls(emit, arg, "items:", id, "crawler_items_checked", crawled[1]);
         emit_cls(emit, arg, "items:", id, "lrutail_reflocked", sum.lrutail_reflocked);
         emit_cls(emit, arg, "items:", id, "moves_to_cold", 0);
         emit_cls(emit, arg, "items:", id, "moves_to_warm", 0);
@@ -1437,7 +1535,7 @@ mm_store_stats_reset(struct mm_store *st)
     __atomic_store_n(&st->total_items, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&st->too_large, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&st->no_memory, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&st->slab.malloc_fails, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->slab.pool.malloc_fails, 0, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1446,9 +1544,12 @@ mm_store_stats_reset(struct mm_store *st)
 static void
 audit_one(struct mm_store_audit *out, const struct mm_item *it)
 {
+    if (it == NULL) {
+        return;
+    }
     /* Quiescent store: a chunk with references is an item (linked or
      * held), one without is free. */
-    if (it == NULL || mm_item_refcnt(it) == 0) {
+    if (mm_item_refcnt(it) == 0) {
         return;
     }
     out->lru_items++;
@@ -1459,6 +1560,13 @@ audit_one(struct mm_store_audit *out, const struct mm_item *it)
     if (mm_item_refcnt(it) != 1) {
         out->extra_refs++;
     }
+}
+
+static bool
+audit_chunk(void *arg, void *p)
+{
+    audit_one(arg, p);
+    return true;
 }
 
 void
@@ -1477,7 +1585,7 @@ mm_store_audit(struct mm_store *st, struct mm_store_audit *out)
         uint64_t n = mm_slab_carved(&st->slab, id);
 
         for (k = 0; k < n; k++) {
-            audit_one(out, mm_slab_chunk(&st->slab, id, k));
+            mm_slab_chunk_with(&st->slab, id, k, audit_chunk, out);
         }
         mm_slab_class_stats(&st->slab, id, &cs);
         out->slab_used += cs.used;

@@ -38,11 +38,22 @@ span_cb(void *arg)
     return mm_slab_carved(&tslab, CLS);
 }
 
+static bool
+chunk_fn(void *arg, void *p)
+{
+    *(void **)arg = p;
+    return true;
+}
+
+/* Chunk i of the class, NULL if not carved. */
 static struct mm_item *
 chunk_cb(void *arg, uint64_t i)
 {
+    void *p = NULL;
+
     (void)arg;
-    return mm_slab_chunk(&tslab, CLS, i);
+    mm_slab_chunk_with(&tslab, CLS, i, chunk_fn, &p);
+    return p;
 }
 
 static struct mm_item *
@@ -50,6 +61,9 @@ grab_cb(void *arg, uint64_t i, bool *busy)
 {
     struct mm_item *it = chunk_cb(arg, i);
 
+    if (it == NULL) {
+        return NULL;
+    }
     if (mm_item_pin(it)) {
         return it;
     }
@@ -83,6 +97,16 @@ teardown(void)
     tspace_fini();
 }
 
+/* Chunks of the class carved so far. */
+static uint64_t
+carved(void)
+{
+    struct mm_slab_class_stats cs;
+
+    mm_slab_class_stats(&tslab, CLS, &cs);
+    return cs.npages * cs.perslab - cs.free_end;
+}
+
 /* An item "k<i>" (exptime exp) at time now, in the next chunk; linked. */
 static struct mm_item *
 add_unlinked(unsigned i, mm_reltime_t exp, mm_reltime_t now)
@@ -94,7 +118,7 @@ add_unlinked(unsigned i, mm_reltime_t exp, mm_reltime_t now)
 
     /* Fresh chunks, in carve order: chunk i is the i-th item added. */
     ck_assert_uint_eq(cls, CLS);
-    ck_assert_ptr_eq(it, chunk_cb(NULL, mm_slab_carved(&tslab, CLS) - 1));
+    ck_assert_ptr_eq(it, chunk_cb(NULL, carved() - 1));
     mm_item_init(it, key, (uint8_t)nkey, cls, true, 0, exp, 4, now);
     memcpy(mm_item_data(it), "data", 4);
     return it;

@@ -279,7 +279,14 @@ run(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys, un
         for (i = 0; i < NTHREADS; i++) {
             sum += w[i].incrs[c];
         }
-        ck_assert_ptr_nonnull(it);
+        if (it == NULL) {
+            /* Under a few pages a store that finds no room anywhere empties
+             * a page of another class (the memory limit is never passed),
+             * which may take a counter; nobody recreates it. A counter that
+             * is still there was never evicted, so its total is exact. */
+            ck_assert_uint_lt(mem_limit, 16u << 20);
+            continue;
+        }
         ck_assert_uint_lt(mm_item_vlen(it), sizeof(buf));
         memcpy(buf, mm_item_cdata(it), mm_item_vlen(it));
         buf[mm_item_vlen(it)] = '\0';

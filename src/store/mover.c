@@ -1,0 +1,697 @@
+/* The page mover: empties slab pages so memory follows the workload. The
+ * policy (automove) compares, once a tick, how old the items are that each
+ * class evicts with how old the next victim of every other class is, and
+ * moves a page from the class whose memory holds the oldest unused items to
+ * the one that throws out young ones. See mover_int.h for the mechanism and
+ * doc/store.md for the lock order. */
+#include "config.h"
+
+#include "store/mover_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "mmem/alloc.h"
+#include "store/ht_int.h"
+#include "store/item_int.h"
+#include "store/lru_int.h"
+#include "store/store_int.h"
+
+/* The policy's sample period. memcached samples once a second; ten times as
+ * often lets a shift in sizes be followed within seconds. */
+#define TICK_MS 100u
+/* Pages the policy moves per tick at most (so 40 pages a second). */
+#define MOVES_PER_TICK 4u
+/* Passes over a page being emptied by the thread, 1 ms apart, before it is
+ * left for its readers to finish. */
+#define MOVE_PASSES 3u
+/* A class gives a page back on its own when it has this many pages' worth
+ * of free chunks (after expiry or deletes). */
+#define FREE_PAGES_SURPLUS 2u
+
+static void
+stat_add(uint64_t *c, uint64_t n)
+{
+    __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+    struct timespec ts = {0, (long)ms * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Emptying a page                                                     */
+
+/* A chunk of class cls for a rescued copy: room the class has, else (for an
+ * item hit since the last sweep, worth more than the class's next victim)
+ * the chunk of that victim. NULL: evict the item instead. */
+static struct mm_item *
+rescue_chunk(struct mm_store *st, unsigned cls, bool hot, mm_reltime_t now)
+{
+    struct mm_item *nw = mm_slab_alloc_held(&st->slab, cls);
+
+    if (nw != NULL || !hot || !st->cfg.evict) {
+        return nw;
+    }
+    nw = mm_store_evict_one(st, cls, now);
+    if (nw != NULL && mm_item_cls(nw) != cls) {
+        mm_store_item_free(st, nw);
+        nw = NULL;
+    }
+    return nw;
+}
+
+/* Move or evict the item (if any) in chunk p of a detached page. Returns
+ * false if it had to be left (stripe busy in non-blocking mode). */
+static bool
+evacuate(struct mm_store *st, unsigned cls, struct mm_item *it, bool rescue, bool blocking,
+         mm_reltime_t now)
+{
+    struct mm_mover *mv = &st->mover;
+    mm_hash_t h;
+    bool busy;
+
+    /* Free chunks and chunks between owners read 0; a new item there is
+     * published with its count, so a reference also makes its header
+     * visible. */
+    if (!mm_item_tryref(it)) {
+        return true;
+    }
+    h = mm_ht_hash(st->ht, mm_item_key(it), it->nkey);
+    if (blocking) {
+        mm_ht_lock(st->ht, h);
+    } else if (!mm_ht_trylock(st->ht, h)) {
+        mm_store_unref(st, it);
+        return false;
+    }
+    if (!(it->iflags & MM_ITEM_F_LINKED)) {
+        /* Deleted or replaced, or still being filled: its holders free it. */
+        mm_ht_unlock(st->ht, h);
+        stat_add(&mv->s.busy_items, mm_item_refcnt(it) > 1 ? 1 : 0);
+        mm_store_unref(st, it);
+        return true;
+    }
+    /* Ours and the table's are two. */
+    busy = mm_item_refcnt(it) > 2;
+    if (busy) {
+        stat_add(&mv->s.busy_items, 1);
+    }
+    if (mm_store_item_dead(st, it, now)) {
+        stat_add(&mv->s.inline_reclaim, 1);
+        mm_store_evict_locked(st, it, h, now);
+    } else {
+        struct mm_item *nw =
+            rescue ? rescue_chunk(st, cls, (it->iflags & MM_ITEM_F_ACCESSED) != 0, now) : NULL;
+
+        if (nw != NULL) {
+            /* Readers holding the old copy keep reading it; the table
+             * points at the new one from here on. */
+            mm_item_copy(nw, it);
+            mm_ht_remove_locked(st->ht, it, h);
+            it->iflags &= (uint8_t)~MM_ITEM_F_LINKED;
+            mm_ht_insert_locked(st->ht, nw, h);
+            (void)mm_item_unref(it); /* the table's; ours is still held */
+            stat_add(&mv->s.rescues, 1);
+        } else {
+            if (busy) {
+                stat_add(&mv->s.busy_deletes, 1);
+            }
+            stat_add(&mv->s.evictions_nomem, 1);
+            mm_store_evict_locked(st, it, h, now);
+        }
+    }
+    mm_ht_unlock(st->ht, h);
+    mm_store_unref(st, it);
+    return true;
+}
+
+/* One pass over a detached page. Returns true when the page is back in the
+ * pool. */
+static bool
+evacuate_page(struct mm_store *st, const struct mm_mover_pending *p, bool rescue, bool blocking)
+{
+    uint32_t size = st->slab.cls[p->cls].size;
+    mm_reltime_t now = mm_store_now(st);
+    uint32_t k;
+
+    for (k = 0; k < p->n; k++) {
+        (void)evacuate(st, p->cls, (struct mm_item *)(p->first + (size_t)k * size), rescue,
+                       blocking, now);
+    }
+    return mm_slab_page_live(&st->slab, p->cls, p->pg) == 0;
+}
+
+static void
+pending_add(struct mm_store *st, const struct mm_mover_pending *p)
+{
+    struct mm_mover *mv = &st->mover;
+
+    pthread_mutex_lock(&mv->lock);
+    if (mv->npending < MM_MOVER_PENDING_MAX) {
+        mv->pending[mv->npending++] = *p;
+    }
+    /* Past the limit the page still returns with its last chunk; only the
+     * thread's help with items skipped under a busy stripe is lost. */
+    pthread_mutex_unlock(&mv->lock);
+}
+
+/* The thread finishes pages that an earlier move could not. */
+static void
+pending_finish(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+    unsigned i = 0;
+
+    pthread_mutex_lock(&mv->lock);
+    while (i < mv->npending) {
+        struct mm_mover_pending p = mv->pending[i];
+        bool done;
+
+        pthread_mutex_unlock(&mv->lock);
+        done = evacuate_page(st, &p, false, true);
+        pthread_mutex_lock(&mv->lock);
+        if (done) {
+            mv->pending[i] = mv->pending[--mv->npending];
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&mv->lock);
+}
+
+static uint64_t
+hand_of(struct mm_store *st, unsigned cls)
+{
+    struct mm_lru *l = &st->lru[cls];
+    uint64_t hand;
+
+    pthread_mutex_lock(&l->lock);
+    hand = l->hand;
+    pthread_mutex_unlock(&l->lock);
+    return hand;
+}
+
+bool
+mm_mover_move_page(struct mm_store *st, unsigned cls, bool rescue, bool blocking)
+{
+    struct mm_mover_pending p;
+    unsigned pass;
+
+    p.cls = cls;
+    /* The page the clock hand is in: its items are the class's next
+     * victims anyway. */
+    p.pg = mm_slab_detach(&st->slab, cls, hand_of(st, cls), &p.first, &p.n);
+    if (p.pg == MM_POOL_NONE) {
+        return false;
+    }
+    stat_add(&st->mover.s.pages_moved, 1);
+    for (pass = 0; pass < (blocking ? MOVE_PASSES : 1u); pass++) {
+        if (pass > 0) {
+            sleep_ms(1);
+        }
+        if (evacuate_page(st, &p, rescue, blocking)) {
+            return true;
+        }
+    }
+    pending_add(st, &p);
+    return false;
+}
+
+/* Free large items worth about a page (the large items' share of the pool
+ * is what "moving a page" from them means). */
+static bool
+shrink_large(struct mm_store *st, mm_reltime_t now)
+{
+    size_t before = mm_slab_malloced(&st->slab);
+    size_t want = st->slab.page_size;
+
+    while (before - mm_slab_malloced(&st->slab) < want && before >= mm_slab_malloced(&st->slab)) {
+        struct mm_item *v = mm_store_evict_one(st, MM_ITEM_CLS_LARGE, now);
+
+        if (v == NULL) {
+            return false;
+        }
+        mm_store_item_free(st, v);
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Choosing                                                            */
+
+static uint64_t
+class_pages(struct mm_store *st, unsigned cls)
+{
+    struct mm_slab_class_stats cs;
+
+    if (cls == MM_ITEM_CLS_LARGE) {
+        return __atomic_load_n(&st->slab.large_bytes, __ATOMIC_RELAXED) / st->slab.page_size;
+    }
+    mm_slab_class_stats(&st->slab, cls, &cs);
+    return cs.npages;
+}
+
+/* The class (other than not) holding the most memory: a steal takes from
+ * it, as the class that loses least by giving a page. */
+static bool
+largest_class(struct mm_store *st, unsigned not, unsigned *cls)
+{
+    uint64_t best = 0;
+    unsigned c;
+
+    for (c = 0; c < st->nlru; c++) {
+        uint64_t n = c == not ? 0 : class_pages(st, c);
+
+        if (n > best) {
+            best = n;
+            *cls = c;
+        }
+    }
+    return best > 0;
+}
+
+bool
+mm_mover_steal(struct mm_store *st, unsigned need, mm_reltime_t now)
+{
+    unsigned src;
+
+    if (!st->cfg.evict || !largest_class(st, need, &src)) {
+        return false;
+    }
+    if (src == MM_ITEM_CLS_LARGE) {
+        return shrink_large(st, now);
+    }
+    return mm_mover_move_page(st, src, false, false);
+}
+
+/* Items in a probe window: enough to tell a cold tail from a hot one. */
+#define PROBE_ITEMS 128u
+/* A source's window must be at least this cold (percent not hit). */
+#define PROBE_COLD_PCT 50u
+
+static void
+probe_start(struct mm_store *st, unsigned c, mm_reltime_t now)
+{
+    unsigned looked;
+    unsigned cold;
+
+    mm_store_probe(st, c, PROBE_ITEMS, true, &looked, &cold);
+    st->mover.probe_at[c] = now;
+}
+
+/* The class (other than not) whose next victims went unhit the longest: a
+ * probe clears the accessed bits of the items at its hand, and once need
+ * seconds have passed, the share of them still not hit is how cold its
+ * tail is. A class whose window is hot starts over. Large items count as a
+ * class. */
+static bool
+coldest_class(struct mm_store *st, unsigned not, uint64_t need, unsigned min_pct, mm_reltime_t now,
+              unsigned *cls)
+{
+    struct mm_mover *mv = &st->mover;
+    unsigned best = 0;
+    bool found = false;
+    unsigned c;
+
+    for (c = 0; c < st->nlru; c++) {
+        unsigned looked;
+        unsigned cold;
+        unsigned pct;
+
+        if (c == not || class_pages(st, c) == 0) {
+            continue;
+        }
+        if (mv->probe_at[c] == 0) {
+            probe_start(st, c, now);
+            continue;
+        }
+        if (now - mv->probe_at[c] < need) {
+            continue;
+        }
+        mm_store_probe(st, c, PROBE_ITEMS, false, &looked, &cold);
+        /* Nothing to look at: pages of free chunks, the cheapest source. */
+        pct = looked == 0 ? 100u : cold * 100u / looked;
+        if (pct < min_pct) {
+            probe_start(st, c, now);
+            continue;
+        }
+        if (!found || pct > best) {
+            best = pct;
+            *cls = c;
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* Give the page's worth of budget a move freed to dst now, before another
+ * class takes it ("slabs reassign" and the policy both name a
+ * destination). */
+static void
+hand_to(struct mm_store *st, unsigned dst)
+{
+    if (dst != MM_ITEM_CLS_LARGE) {
+        (void)mm_slab_grow(&st->slab, dst);
+    }
+}
+
+/* Classes with pages' worth of free chunks give them back, so the pool
+ * holds memory that deletes and expiry freed. */
+static unsigned
+give_back_free(struct mm_store *st)
+{
+    unsigned moved = 0;
+    unsigned c;
+
+    for (c = 1; c <= st->slab.nclasses && moved < MOVES_PER_TICK; c++) {
+        struct mm_slab_class_stats cs;
+
+        mm_slab_class_stats(&st->slab, c, &cs);
+        if (cs.npages > 0 &&
+            cs.free_chunks + cs.free_end >= (uint64_t)FREE_PAGES_SURPLUS * cs.perslab) {
+            (void)mm_mover_move_page(st, c, true, true);
+            moved++;
+        }
+    }
+    return moved;
+}
+
+/* After cache_memlimit was lowered: give pages back until the store fits. */
+static unsigned
+shrink_to_limit(struct mm_store *st, mm_reltime_t now)
+{
+    unsigned moved = 0;
+
+    while (mm_pool_excess(&st->slab.pool) > 0 && moved < 64) {
+        unsigned src;
+
+        if (!largest_class(st, UINT32_MAX, &src)) {
+            break;
+        }
+        if (src == MM_ITEM_CLS_LARGE) {
+            if (!shrink_large(st, now)) {
+                break;
+            }
+        } else {
+            (void)mm_mover_move_page(st, src, false, true);
+        }
+        moved++;
+    }
+    return moved;
+}
+
+static unsigned
+popcount64(uint64_t v)
+{
+    return (unsigned)__builtin_popcountll(v);
+}
+
+/* Sample each class's evictions into its window of bits. */
+static void
+sample(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+    unsigned w = mv->window < 64 ? mv->window : 64;
+    uint64_t mask = w >= 64 ? UINT64_MAX : ((uint64_t)1 << w) - 1;
+    unsigned c;
+
+    for (c = 0; c < st->nlru; c++) {
+        struct mm_lru *l = &st->lru[c];
+        uint64_t ev;
+
+        pthread_mutex_lock(&l->lock);
+        ev = l->c.evicted;
+        pthread_mutex_unlock(&l->lock);
+        mv->evict_bits[c] =
+            ((mv->evict_bits[c] << 1) | (ev != mv->last_evicted[c] ? 1u : 0u)) & mask;
+        mv->last_evicted[c] = ev;
+    }
+}
+
+/* The class that needs memory most: it evicted in this tick and (mode 1)
+ * in at least half the window, and the items it evicts are the youngest. */
+static bool
+neediest(struct mm_store *st, int mode, unsigned *dst, uint64_t *age)
+{
+    struct mm_mover *mv = &st->mover;
+    unsigned w = mv->window < 64 ? mv->window : 64;
+    bool found = false;
+    unsigned c;
+
+    for (c = 0; c < st->nlru; c++) {
+        struct mm_lru *l = &st->lru[c];
+        uint64_t a;
+
+        if (!(mv->evict_bits[c] & 1u) ||
+            (mode == 1 && popcount64(mv->evict_bits[c]) * 2 < (w ? w : 1))) {
+            continue;
+        }
+        pthread_mutex_lock(&l->lock);
+        a = l->c.evicted_time;
+        pthread_mutex_unlock(&l->lock);
+        if (!found || a < *age) {
+            *dst = c;
+            *age = a;
+            found = true;
+        }
+    }
+    return found;
+}
+
+unsigned
+mm_mover_tick(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+    mm_reltime_t now = mm_store_now(st);
+    int mode = mm_mover_automove(st);
+    unsigned moved = 0;
+
+    pending_finish(st);
+    if (!mv->reassign) {
+        return 0;
+    }
+    moved += shrink_to_limit(st, now);
+    sample(st);
+    if (mode == 0) {
+        return moved;
+    }
+    moved += give_back_free(st);
+    while (moved < MOVES_PER_TICK) {
+        unsigned dst;
+        unsigned src;
+        uint64_t dst_age = 0;
+        uint64_t need;
+
+        if (!neediest(st, mode, &dst, &dst_age)) {
+            break;
+        }
+        /* Mode 1: the source's next victims must have gone unhit for
+         * longer than the destination's evicted items had lived, by the
+         * ratio; mode 2 takes the coldest class at once. */
+        need = mode == 1 ? (uint64_t)((double)dst_age / (mv->ratio > 0 ? mv->ratio : 1.0)) : 0;
+        if (need == 0) {
+            need = 1;
+        }
+        if (!coldest_class(st, dst, need, mode == 1 ? PROBE_COLD_PCT : 0, now, &src)) {
+            break;
+        }
+        if (src == MM_ITEM_CLS_LARGE) {
+            if (!shrink_large(st, now)) {
+                break;
+            }
+        } else {
+            (void)mm_mover_move_page(st, src, true, true);
+        }
+        mv->probe_at[src] = 0;
+        hand_to(st, dst);
+        moved++;
+        /* The destination must show it still needs more. */
+        mv->evict_bits[dst] &= ~(uint64_t)1;
+    }
+    return moved;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests and the thread                                             */
+
+enum mm_mover_rc
+mm_mover_reassign(struct mm_store *st, int src, int dst)
+{
+    struct mm_mover *mv = &st->mover;
+    enum mm_mover_rc rc = MM_MOVER_OK;
+
+    if (!mv->reassign) {
+        return MM_MOVER_DISABLED;
+    }
+    /* Class 0 as destination is the pool itself, as in memcached. */
+    if (src < 1 || dst < 0 || src > (int)st->slab.nclasses || dst > (int)st->slab.nclasses) {
+        return MM_MOVER_BADCLASS;
+    }
+    if (src == dst) {
+        return MM_MOVER_SAME;
+    }
+    pthread_mutex_lock(&mv->lock);
+    if (mv->req_src >= 0 || __atomic_load_n(&mv->running, __ATOMIC_RELAXED)) {
+        rc = MM_MOVER_BUSY;
+    } else if (class_pages(st, (unsigned)src) < 2) {
+        /* memcached leaves a class its last page. */
+        rc = MM_MOVER_NOSPARE;
+    } else {
+        mv->req_src = src;
+        mv->req_dst = dst;
+        pthread_cond_signal(&mv->wake);
+    }
+    pthread_mutex_unlock(&mv->lock);
+    return rc;
+}
+
+void
+mm_mover_set_automove(struct mm_store *st, int mode)
+{
+    __atomic_store_n(&st->mover.automove, mode, __ATOMIC_RELAXED);
+}
+
+int
+mm_mover_automove(struct mm_store *st)
+{
+    return __atomic_load_n(&st->mover.automove, __ATOMIC_RELAXED);
+}
+
+void
+mm_mover_kick(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+
+    pthread_mutex_lock(&mv->lock);
+    pthread_cond_signal(&mv->wake);
+    pthread_mutex_unlock(&mv->lock);
+}
+
+static void
+run_request(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+    int src;
+    int dst;
+
+    pthread_mutex_lock(&mv->lock);
+    src = mv->req_src;
+    dst = mv->req_dst;
+    if (src >= 0) {
+        __atomic_store_n(&mv->running, true, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&mv->lock);
+    if (src < 0) {
+        return;
+    }
+    if (mm_mover_move_page(st, (unsigned)src, true, true) && dst > 0) {
+        hand_to(st, (unsigned)dst);
+    }
+    pthread_mutex_lock(&mv->lock);
+    mv->req_src = -1;
+    __atomic_store_n(&mv->running, false, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&mv->lock);
+}
+
+static void *
+mover_main(void *arg)
+{
+    struct mm_store *st = arg;
+    struct mm_mover *mv = &st->mover;
+
+    pthread_mutex_lock(&mv->lock);
+    while (!mv->stop) {
+        struct timespec until;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (mv->req_src < 0) {
+            (void)pthread_cond_timedwait(&mv->wake, &mv->lock, &until);
+        }
+        if (mv->stop) {
+            break;
+        }
+        pthread_mutex_unlock(&mv->lock);
+        run_request(st);
+        (void)mm_mover_tick(st);
+        pthread_mutex_lock(&mv->lock);
+    }
+    pthread_mutex_unlock(&mv->lock);
+    return NULL;
+}
+
+void
+mm_mover_init(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+
+    memset(mv, 0, sizeof(*mv));
+    pthread_mutex_init(&mv->lock, NULL);
+    pthread_cond_init(&mv->wake, NULL);
+    mv->automove = st->cfg.slab_automove;
+    mv->reassign = !st->cfg.reassign_off;
+    mv->ratio = st->cfg.slab_automove_ratio;
+    mv->window = st->cfg.slab_automove_window;
+    mv->req_src = -1;
+    mv->req_dst = -1;
+    mv->nlru = st->nlru;
+    mv->last_evicted = mm_calloc(st->nlru, sizeof(*mv->last_evicted));
+    mv->evict_bits = mm_calloc(st->nlru, sizeof(*mv->evict_bits));
+    mv->probe_at = mm_calloc(st->nlru, sizeof(*mv->probe_at));
+}
+
+void
+mm_mover_fini(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+
+    mm_mover_stop(st);
+    mm_free(mv->last_evicted);
+    mm_free(mv->evict_bits);
+    mm_free(mv->probe_at);
+    pthread_cond_destroy(&mv->wake);
+    pthread_mutex_destroy(&mv->lock);
+}
+
+int
+mm_mover_start(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+    int rc = 0;
+
+    pthread_mutex_lock(&mv->lock);
+    if (!mv->started) {
+        mv->stop = false;
+        rc = pthread_create(&mv->thread, NULL, mover_main, st);
+        mv->started = rc == 0;
+    }
+    pthread_mutex_unlock(&mv->lock);
+    return rc;
+}
+
+void
+mm_mover_stop(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+    bool join;
+
+    pthread_mutex_lock(&mv->lock);
+    join = mv->started;
+    mv->stop = true;
+    mv->started = false;
+    pthread_cond_signal(&mv->wake);
+    pthread_mutex_unlock(&mv->lock);
+    if (join) {
+        pthread_join(mv->thread, NULL);
+    }
+}
