@@ -318,8 +318,8 @@ settings_line(void *arg, const char *name, const char *value)
 }
 
 /* "stats items": the per-class fields of memcached's segmented LRU appear
- * only with its LRU maintainer (on by default), number_temp only with
- * temporary_ttl as well; see general_hidden. */
+ * only with its LRU maintainer (on by default), number_temp (which the
+ * store emits with temporary_ttl) as well; see general_hidden. */
 static void
 items_line(void *arg, const char *name, const char *value)
 {
@@ -335,13 +335,10 @@ items_line(void *arg, const char *name, const char *value)
     if (!c->lru_maintainer && name_in(field, maintainer)) {
         return;
     }
-    mm_text_stat(sc->out, name, value);
-    if (c->lru_maintainer && c->temp_lru && strcmp(field, "number_cold") == 0) {
-        char temp[64];
-
-        snprintf(temp, sizeof(temp), "%.*snumber_temp", (int)(field - name), name);
-        mm_text_stat(sc->out, temp, "0");
+    if (!c->lru_maintainer && strcmp(field, "number_temp") == 0) {
+        return;
     }
+    mm_text_stat(sc->out, name, value);
 }
 
 static bool

@@ -40,6 +40,9 @@ struct mm_item {
 #define MM_ITEM_F_ACTIVE 0x04u
 /* Hit since the clock hand last passed: spared once by the eviction scan. */
 #define MM_ITEM_F_ACCESSED 0x20u
+/* TTL at most temporary_ttl when stored: never evicted, only reclaimed once
+ * dead (memcached's temp LRU). Set before the item is linked. */
+#define MM_ITEM_F_TEMP 0x40u
 /* Meta protocol: marked stale (md I, ms C.. I); a new value clears it. */
 #define MM_ITEM_F_STALE 0x08u
 /* Meta protocol: some client was handed the recache token (W). */

@@ -36,6 +36,9 @@ void
 mm_lru_link(struct mm_lru *l, struct mm_item *it, mm_reltime_t now)
 {
     mm_item_store_atime(it, now);
+    if (it->iflags & MM_ITEM_F_TEMP) {
+        __atomic_fetch_add(&l->temp, 1, __ATOMIC_RELAXED);
+    }
     __atomic_fetch_add(&l->count, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&l->bytes, mm_item_total(it), __ATOMIC_RELAXED);
 }
@@ -43,6 +46,9 @@ mm_lru_link(struct mm_lru *l, struct mm_item *it, mm_reltime_t now)
 void
 mm_lru_unlink(struct mm_lru *l, struct mm_item *it)
 {
+    if (it->iflags & MM_ITEM_F_TEMP) {
+        __atomic_fetch_sub(&l->temp, 1, __ATOMIC_RELAXED);
+    }
     __atomic_fetch_sub(&l->count, 1, __ATOMIC_RELAXED);
     __atomic_fetch_sub(&l->bytes, mm_item_total(it), __ATOMIC_RELAXED);
 }
@@ -170,7 +176,8 @@ mm_lru_evict(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, bo
                 let_go(w, it);
                 continue;
             }
-            if (!w->evict) {
+            if (!w->evict || (it->iflags & MM_ITEM_F_TEMP)) {
+                /* -M, or a short-TTL item: it waits for its expiry. */
                 mm_ht_unlock(ht, h);
                 let_go(w, it);
                 continue;

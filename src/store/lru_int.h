@@ -5,7 +5,8 @@
  * carry no list links: the hand sweeps the class's chunks in slab order, and
  * an item hit since the hand last passed (MM_ITEM_F_ACCESSED) is spared once,
  * its bit cleared. The first unreferenced item without the bit, or any dead
- * (expired or flushed) one, is taken. This is LRU's second-chance
+ * (expired or flushed) one, is taken. A live MM_ITEM_F_TEMP item is never
+ * taken. This is LRU's second-chance
  * approximation; it saves the 16 bytes of list pointers in every item, and
  * a hit costs a bit set under the stripe lock the hit already holds instead
  * of a list move under a shared lock.
@@ -65,6 +66,7 @@ struct mm_lru {
     uint64_t hand;  /* l->lock: next chunk index to look at */
     uint64_t count; /* atomic: items linked */
     uint64_t bytes; /* atomic: sum of their sizes */
+    uint64_t temp;  /* atomic: of them, MM_ITEM_F_TEMP items */
     struct mm_lru_counters c;
     struct mm_lru_ops ops; /* relaxed atomics */
 } __attribute__((aligned(64)));

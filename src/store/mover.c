@@ -106,8 +106,9 @@ evacuate(struct mm_store *st, unsigned cls, struct mm_item *it, bool rescue, boo
         stat_add(&mv->s.inline_reclaim, 1);
         mm_store_evict_locked(st, it, h, now);
     } else {
+        bool keep = (it->iflags & (MM_ITEM_F_ACCESSED | MM_ITEM_F_TEMP)) != 0;
         struct mm_item *nw =
-            rescue ? rescue_chunk(st, cls, (it->iflags & MM_ITEM_F_ACCESSED) != 0, now) : NULL;
+            rescue || (it->iflags & MM_ITEM_F_TEMP) ? rescue_chunk(st, cls, keep, now) : NULL;
 
         if (nw != NULL) {
             /* Readers holding the old copy keep reading it; the table
@@ -118,6 +119,9 @@ evacuate(struct mm_store *st, unsigned cls, struct mm_item *it, bool rescue, boo
             mm_ht_insert_locked(st->ht, nw, h);
             (void)mm_item_unref(it); /* the table's; ours is still held */
             stat_add(&mv->s.rescues, 1);
+        } else if (it->iflags & MM_ITEM_F_TEMP) {
+            /* Never evicted (temporary_ttl): the page goes back once the
+             * item has expired and been reclaimed. */
         } else {
             if (busy) {
                 stat_add(&mv->s.busy_deletes, 1);
@@ -153,28 +157,47 @@ pending_add(struct mm_store *st, const struct mm_mover_pending *p)
     struct mm_mover *mv = &st->mover;
 
     pthread_mutex_lock(&mv->lock);
+    /* Callers check for room first (a page left out would keep its items
+     * linked with nobody to move them). */
     if (mv->npending < MM_MOVER_PENDING_MAX) {
         mv->pending[mv->npending++] = *p;
     }
-    /* Past the limit the page still returns with its last chunk; only the
-     * thread's help with items skipped under a busy stripe is lost. */
     pthread_mutex_unlock(&mv->lock);
 }
 
-/* The thread finishes pages that an earlier move could not. */
+static bool
+pending_full(struct mm_store *st)
+{
+    struct mm_mover *mv = &st->mover;
+    bool full;
+
+    pthread_mutex_lock(&mv->lock);
+    full = mv->npending >= MM_MOVER_PENDING_MAX;
+    pthread_mutex_unlock(&mv->lock);
+    return full;
+}
+
+/* Pages that an earlier move could not finish: the thread (blocking) and
+ * the steal (trying locks only) both take another pass over them. */
 static void
-pending_finish(struct mm_store *st)
+pending_finish(struct mm_store *st, bool blocking)
 {
     struct mm_mover *mv = &st->mover;
     unsigned i = 0;
 
     pthread_mutex_lock(&mv->lock);
+    /* One finisher at a time: the list is walked with the lock dropped. */
+    if (mv->finishing) {
+        pthread_mutex_unlock(&mv->lock);
+        return;
+    }
+    mv->finishing = true;
     while (i < mv->npending) {
         struct mm_mover_pending p = mv->pending[i];
         bool done;
 
         pthread_mutex_unlock(&mv->lock);
-        done = evacuate_page(st, &p, false, true);
+        done = evacuate_page(st, &p, false, blocking);
         pthread_mutex_lock(&mv->lock);
         if (done) {
             mv->pending[i] = mv->pending[--mv->npending];
@@ -182,6 +205,7 @@ pending_finish(struct mm_store *st)
             i++;
         }
     }
+    mv->finishing = false;
     pthread_mutex_unlock(&mv->lock);
 }
 
@@ -281,7 +305,12 @@ mm_mover_steal(struct mm_store *st, unsigned need, mm_reltime_t now)
 {
     unsigned src;
 
-    if (!st->cfg.evict || !largest_class(st, need, &src)) {
+    if (!st->cfg.evict) {
+        return false;
+    }
+    pending_finish(st, false);
+    /* Past the limit of pages left for later, wait for those. */
+    if (pending_full(st) || !largest_class(st, need, &src)) {
         return false;
     }
     if (src == MM_ITEM_CLS_LARGE) {
@@ -472,7 +501,7 @@ mm_mover_tick(struct mm_store *st)
     int mode = mm_mover_automove(st);
     unsigned moved = 0;
 
-    pending_finish(st);
+    pending_finish(st, true);
     if (!mv->reassign) {
         return 0;
     }

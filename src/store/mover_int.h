@@ -67,6 +67,7 @@ struct mm_mover {
     mm_reltime_t *probe_at; /* [nlru]: when its probe window was cleared; 0 none */
     struct mm_mover_pending pending[MM_MOVER_PENDING_MAX];
     unsigned npending;
+    bool finishing; /* someone walks pending (only adds happen meanwhile) */
     struct mm_mover_stats s;
 };
 

@@ -287,6 +287,13 @@ unlink_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h)
 static void
 link_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h, mm_reltime_t now)
 {
+    mm_reltime_t exp = mm_item_load_exptime(it);
+
+    /* memcached's temp LRU: decided once, from the TTL the item is stored
+     * with (a later touch does not move it). */
+    if (st->cfg.temporary_ttl > 0 && exp != 0 && exp - now <= st->cfg.temporary_ttl) {
+        it->iflags |= MM_ITEM_F_TEMP;
+    }
     mm_item_set_cas(it, next_cas(st));
     it->iflags |= MM_ITEM_F_LINKED;
     mm_ht_insert_locked(st->ht, it, h);
@@ -1374,6 +1381,7 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
         uint64_t bytes = 0;
         uint64_t age = 0;
         uint64_t crawled[2] = {0, 0}; /* reclaimed, checked */
+        uint64_t temp = 0;
         unsigned k;
 
         memset(&sum, 0, sizeof(sum));
@@ -1391,6 +1399,7 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
             }
             lru_snapshot(lru_of(st, cls), &count, &b, &c);
             crawled[0] += load_u64(&st->crawler.reclaimed[cls]);
+            temp += load_u64(&lru_of(st, cls)->temp);
             crawled[1] += load_u64(&st->crawler.checked[cls]);
             number += count;
             bytes += b;
@@ -1422,7 +1431,10 @@ mm_store_stats_items(struct mm_store *st, mm_store_emit_fn emit, void *arg)
         emit_cls(emit, arg, "items:", id, "number", number);
         emit_cls(emit, arg, "items:", id, "number_hot", 0);
         emit_cls(emit, arg, "items:", id, "number_warm", 0);
-        emit_cls(emit, arg, "items:", id, "number_cold", number);
+        emit_cls(emit, arg, "items:", id, "number_cold", number - temp);
+        if (st->cfg.temporary_ttl > 0) {
+            emit_cls(emit, arg, "items:", id, "number_temp", temp);
+        }
         emit_cls(emit, arg, "items:", id, "age_hot", 0);
         emit_cls(emit, arg, "items:", id, "age_warm", 0);
         emit_cls(emit, arg, "items:", id, "age", age);
@@ -1562,31 +1574,36 @@ audit_one(struct mm_store_audit *out, const struct mm_item *it)
     }
 }
 
-static bool
-audit_chunk(void *arg, void *p)
-{
-    audit_one(arg, p);
-    return true;
-}
-
 void
 mm_store_audit(struct mm_store *st, struct mm_store_audit *out)
 {
+    const struct mm_pool *pool = &st->slab.pool;
     size_t i;
     unsigned id;
     uint64_t k;
+    uint32_t pg;
 
     memset(out, 0, sizeof(*out));
     for (i = 0; i < st->nlru; i++) {
         out->lru_bytes += __atomic_load_n(&st->lru[i].bytes, __ATOMIC_RELAXED);
     }
+    /* Every page out of the pool, held by a class or detached by the mover
+     * and not back yet (its items are still in the table). */
+    for (pg = 0; (size_t)pg * pool->page_stride < pool->arena_used; pg++) {
+        const struct mm_page *d = &pool->pages[pg];
+        uint32_t size;
+
+        if (d->state == MM_PAGE_POOL) {
+            continue;
+        }
+        size = st->slab.cls[d->cls].size;
+        for (k = 0; k < d->carved; k++) {
+            audit_one(out, (const struct mm_item *)(mm_pool_addr(pool, pg) + k * size));
+        }
+    }
     for (id = 1; id <= st->slab.nclasses; id++) {
         struct mm_slab_class_stats cs;
-        uint64_t n = mm_slab_carved(&st->slab, id);
 
-        for (k = 0; k < n; k++) {
-            mm_slab_chunk_with(&st->slab, id, k, audit_chunk, out);
-        }
         mm_slab_class_stats(&st->slab, id, &cs);
         out->slab_used += cs.used;
     }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +29,19 @@ static int stop_ticker;
 static unsigned nkeys;   /* key set size of the running case */
 static unsigned maxfill; /* value filler bytes: 40 .. 40 + maxfill */
 
+/* Get latency, in microseconds, one bucket each up to LAT_BUCKETS - 1. */
+#define LAT_BUCKETS 10001
+
 struct worker {
     pthread_t tid;
     unsigned seed;
     uint64_t incrs[NCOUNTERS];
     uint64_t bad_values;
     uint64_t ops;
+    uint32_t *lat; /* get latencies, when measured */
 };
+
+static int stop_mover;
 
 static double
 now_s(void)
@@ -131,8 +138,15 @@ hammer(void *arg)
         switch (r % 12) {
         case 0:
         case 1:
-        case 2:
+        case 2: {
+            double t0 = w->lat != NULL ? now_s() : 0;
+
             it = mm_store_get(st, key, nkey, h, r & 16, now + 5, NULL);
+            if (w->lat != NULL) {
+                double us = (now_s() - t0) * 1e6;
+
+                w->lat[us < LAT_BUCKETS - 1 ? (unsigned)us : LAT_BUCKETS - 1]++;
+            }
             if (it != NULL) {
                 if (!value_ok(it)) {
                     w->bad_values++;
@@ -148,6 +162,7 @@ hammer(void *arg)
                 held[i] = it;
             }
             break;
+        }
         case 3:
         case 4:
             put(key, nkey, r, MM_STORE_SET, 0, (r & 32) ? now + 2 : 0);
@@ -215,14 +230,85 @@ hammer(void *arg)
     return NULL;
 }
 
+/* Asks for page moves all the time ("slabs reassign" of random classes,
+ * to other classes and back to the pool), while automove runs in its most
+ * eager mode, so pages leave classes under the hammer's feet. */
+static void *
+mover_driver(void *arg)
+{
+    struct timespec ts = {0, 1000000};
+    unsigned seed = 777;
+    unsigned n = 0;
+
+    (void)arg;
+    while (!__atomic_load_n(&stop_mover, __ATOMIC_RELAXED) && n < 20000) {
+        int src = 1 + (int)(rnd(&seed) % 40);
+        int dst = (int)(rnd(&seed) % 41);
+
+        (void)mm_store_reassign(st, src, dst);
+        nanosleep(&ts, NULL);
+        n++;
+    }
+    return NULL;
+}
+
+static uint64_t
+moved_pages(void)
+{
+    return __atomic_load_n(&st->mover.s.pages_moved, __ATOMIC_RELAXED);
+}
+
+static void
+stop_threads(void)
+{
+    mm_mover_stop(st);
+    mm_crawler_stop(st);
+}
+
+static unsigned
+lat_pct(uint32_t *const *lat, unsigned nlat, double pct)
+{
+    uint64_t total = 0;
+    uint64_t seen = 0;
+    unsigned b;
+    unsigned i;
+
+    for (i = 0; i < nlat; i++) {
+        for (b = 0; b < LAT_BUCKETS; b++) {
+            total += lat[i][b];
+        }
+    }
+    for (b = 0; b < LAT_BUCKETS; b++) {
+        for (i = 0; i < nlat; i++) {
+            seen += lat[i][b];
+        }
+        if ((double)seen >= pct * (double)total) {
+            return b;
+        }
+    }
+    return LAT_BUCKETS - 1;
+}
+
+static void run_moving(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys,
+                       unsigned fill, bool moving);
+
 static void
 run(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys, unsigned fill)
+{
+    run_moving(mem_limit, shard_bits, hashpower, keys, fill, false);
+}
+
+static void
+run_moving(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys, unsigned fill,
+           bool moving)
 {
     struct mm_store_cfg cfg;
     struct worker w[NTHREADS];
     struct mm_store_audit a;
     struct mm_store_stats ss;
     pthread_t tick;
+    pthread_t mover;
+    uint32_t *lat[NTHREADS];
     unsigned c;
     unsigned i;
 
@@ -236,9 +322,13 @@ run(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys, un
     cfg.hashpower = hashpower;
     cfg.shard_bits = shard_bits;
     cfg.clock = &clk;
+    cfg.slab_automove = moving ? 2 : 0;
     mm_clock_init_at(&clk, 1700000000, 100);
     st = mm_store_create(&cfg);
     ck_assert_ptr_nonnull(st);
+    if (moving) {
+        ck_assert_int_eq(mm_store_start_threads(st), 0);
+    }
     /* Counters live in their own slab class (short values), which the
      * random keys with longer values never need to evict from. */
     for (c = 0; c < NCOUNTERS; c++) {
@@ -252,10 +342,16 @@ run(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys, un
         ck_assert_int_eq(mm_store_commit(st, it, MM_STORE_SET, 0, NULL), MM_STORE_OK);
     }
     stop_ticker = 0;
+    stop_mover = 0;
     ck_assert_int_eq(pthread_create(&tick, NULL, ticker, NULL), 0);
+    if (moving) {
+        ck_assert_int_eq(pthread_create(&mover, NULL, mover_driver, NULL), 0);
+    }
     for (i = 0; i < NTHREADS; i++) {
         memset(&w[i], 0, sizeof(w[i]));
         w[i].seed = 12345u + i * 7919u;
+        w[i].lat = moving ? calloc(LAT_BUCKETS, sizeof(*w[i].lat)) : NULL;
+        lat[i] = w[i].lat;
         ck_assert_int_eq(pthread_create(&w[i].tid, NULL, hammer, &w[i]), 0);
     }
     for (i = 0; i < NTHREADS; i++) {
@@ -263,6 +359,21 @@ run(size_t mem_limit, unsigned shard_bits, unsigned hashpower, unsigned keys, un
     }
     __atomic_store_n(&stop_ticker, 1, __ATOMIC_RELAXED);
     pthread_join(tick, NULL);
+    if (moving) {
+        __atomic_store_n(&stop_mover, 1, __ATOMIC_RELAXED);
+        pthread_join(mover, NULL);
+        /* Stop the mover and crawler before auditing a quiescent store. */
+        mm_store_stats_get(st, &ss);
+        printf("store_mt moving: %" PRIu64 " pages moved, get latency p50 %u us, p99 %u us, "
+               "p99.9 %u us, max >= %u us\n",
+               moved_pages(), lat_pct(lat, NTHREADS, 0.5), lat_pct(lat, NTHREADS, 0.99),
+               lat_pct(lat, NTHREADS, 0.999), lat_pct(lat, NTHREADS, 1.0));
+        ck_assert_uint_gt(moved_pages(), 0);
+        stop_threads();
+        for (i = 0; i < NTHREADS; i++) {
+            free(lat[i]);
+        }
+    }
 
     for (i = 0; i < NTHREADS; i++) {
         ck_assert_uint_eq(w[i].bad_values, 0);
@@ -345,6 +456,16 @@ START_TEST(test_mt_large)
 }
 END_TEST
 
+START_TEST(test_mt_moving)
+{
+    /* Pages move all the time (automove 2 and a stream of reassigns) while
+     * the hammer runs: no value may be corrupted or lost to a reader, and
+     * the store must audit clean. Values up to 3 KB spread over many
+     * classes. */
+    run_moving(8u << 20, 1, 2, 20000, 3000, true);
+}
+END_TEST
+
 static Suite *
 mt_suite(void)
 {
@@ -355,6 +476,7 @@ mt_suite(void)
     tcase_add_test(tc, test_mt_plenty);
     tcase_add_test(tc, test_mt_sharded);
     tcase_add_test(tc, test_mt_evicting);
+    tcase_add_test(tc, test_mt_moving);
     tcase_add_test(tc, test_mt_large);
     suite_add_tcase(s, tc);
     return s;
