@@ -135,8 +135,8 @@ evacuate(struct mm_store *st, unsigned cls, struct mm_item *it, bool rescue, boo
     return true;
 }
 
-/* One pass over a detached page. Returns true when the page is back in the
- * pool. */
+/* One pass over a held page. Returns true when no chunk of it is in use
+ * any more: the hold is then dropped and the page is back in the pool. */
 static bool
 evacuate_page(struct mm_store *st, const struct mm_mover_pending *p, bool rescue, bool blocking)
 {
@@ -148,7 +148,8 @@ evacuate_page(struct mm_store *st, const struct mm_mover_pending *p, bool rescue
         (void)evacuate(st, p->cls, (struct mm_item *)(p->first + (size_t)k * size), rescue,
                        blocking, now);
     }
-    return mm_slab_page_live(&st->slab, p->cls, p->pg) == 0;
+    return mm_slab_page_live(&st->slab, p->cls, p->pg) == 0 &&
+           mm_slab_unhold(&st->slab, p->cls, p->pg);
 }
 
 static void
@@ -157,12 +158,16 @@ pending_add(struct mm_store *st, const struct mm_mover_pending *p)
     struct mm_mover *mv = &st->mover;
 
     pthread_mutex_lock(&mv->lock);
-    /* Callers check for room first (a page left out would keep its items
-     * linked with nobody to move them). */
     if (mv->npending < MM_MOVER_PENDING_MAX) {
         mv->pending[mv->npending++] = *p;
+        pthread_mutex_unlock(&mv->lock);
+        return;
     }
     pthread_mutex_unlock(&mv->lock);
+    /* No room to keep it (the steal checks first, so only the thread gets
+     * here): what is left are items readers hold, already unlinked, and
+     * short-TTL ones; the page goes back with the last of them. */
+    (void)mm_slab_unhold(&st->slab, p->cls, p->pg);
 }
 
 static bool
@@ -235,6 +240,9 @@ mm_mover_move_page(struct mm_store *st, unsigned cls, bool rescue, bool blocking
         return false;
     }
     stat_add(&st->mover.s.pages_moved, 1);
+    if (p.n == 0) {
+        return true; /* nothing in use: already back in the pool */
+    }
     for (pass = 0; pass < (blocking ? MOVE_PASSES : 1u); pass++) {
         if (pass > 0) {
             sleep_ms(1);

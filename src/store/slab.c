@@ -426,6 +426,11 @@ mm_slab_detach(struct mm_slab *sl, unsigned id, uint64_t near, char **first, uin
     if (d->live == 0) {
         page_done_locked(c, d);
         done = true;
+        *n = 0;
+    } else {
+        /* The mover's hold: the page cannot go back to the pool (and on to
+         * another class) while the mover still looks at its chunks. */
+        d->live++;
     }
     pthread_mutex_unlock(&c->lock);
     if (done) {
@@ -438,17 +443,31 @@ uint32_t
 mm_slab_page_live(struct mm_slab *sl, unsigned id, uint32_t pg)
 {
     struct mm_slab_class *c = &sl->cls[id];
-    struct mm_page *d = page_of(sl, pg);
-    uint32_t live = 0;
+    uint32_t live;
 
     pthread_mutex_lock(&c->lock);
-    /* Once back in the pool the page may belong to another class, whose
-     * lock we do not hold: only state and cls are read, atomically. */
-    if (page_state(d) == MM_PAGE_MOVING && __atomic_load_n(&d->cls, __ATOMIC_RELAXED) == id) {
-        live = d->live;
-    }
+    live = page_of(sl, pg)->live - 1; /* less the mover's hold */
     pthread_mutex_unlock(&c->lock);
     return live;
+}
+
+bool
+mm_slab_unhold(struct mm_slab *sl, unsigned id, uint32_t pg)
+{
+    struct mm_slab_class *c = &sl->cls[id];
+    struct mm_page *d = page_of(sl, pg);
+    bool done = false;
+
+    pthread_mutex_lock(&c->lock);
+    if (--d->live == 0) {
+        page_done_locked(c, d);
+        done = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (done) {
+        page_return(sl, pg);
+    }
+    return done;
 }
 
 /* A large item's charge is its mapping: whole pages. */

@@ -110,13 +110,17 @@ void mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id);
 
 /* Detach the page of class id that holds chunk index near (modulo the
  * class's span) for the page mover. Returns its pool index, MM_POOL_NONE
- * if the class holds no page. *first, *n: the chunks carved in it (the only
- * ones that can hold items). A page with no chunk in use goes back to the
- * pool at once. */
+ * if the class holds no page. A page with no chunk in use goes back to the
+ * pool at once (*n = 0). Otherwise *first, *n are the chunks carved in it
+ * (the only ones that can hold items) and the caller holds the page: it
+ * stays detached, and out of the pool, until mm_slab_unhold. */
 uint32_t mm_slab_detach(struct mm_slab *sl, unsigned id, uint64_t near, char **first, uint32_t *n);
-/* Chunks of detached page pg still handed out (0 once it is back in the
- * pool). */
+/* Chunks of held page pg still handed out. */
 uint32_t mm_slab_page_live(struct mm_slab *sl, unsigned id, uint32_t pg);
+/* Drop the mover's hold; true if that sent the page back to the pool (it
+ * had no chunk in use). Afterwards the page must not be touched: its last
+ * chunk may come back at any time. */
+bool mm_slab_unhold(struct mm_slab *sl, unsigned id, uint32_t pg);
 /* Take a page from the pool for class id now ("slabs reassign"'s
  * destination, -L). false if the pool has none to give. */
 bool mm_slab_grow(struct mm_slab *sl, unsigned id);
