@@ -115,7 +115,7 @@ for t in check-deps.sh check-headers.sh; do
 done
 
 # The tests that exercise shared memory between threads, for the TSan build.
-tsan_tests="tests/unit/check_store_mt tests/unit/check_ev_queue tests/unit/check_ev \
+tsan_tests="tests/unit/check_store_mt tests/unit/check_mover tests/unit/check_crawler tests/unit/check_ev_queue tests/unit/check_ev \
 tests/unit/check_server tests/integration/check_it_concurrency"
 
 # run_tsan: build the server and just those tests with ThreadSanitizer and

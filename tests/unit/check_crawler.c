@@ -28,6 +28,7 @@ setup(void)
     c.evict = true;
     c.use_cas = true;
     c.hash_expand = true;
+    c.hashpower = 2; /* few stripes: ThreadSanitizer tracks at most 64 held locks */
     c.clock = &clk;
     memset(&clk, 0, sizeof(clk));
     mm_clock_init_at(&clk, 1700000000, 1000);
