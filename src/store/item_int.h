@@ -40,6 +40,9 @@ struct mm_item {
 #define MM_ITEM_F_ACTIVE 0x04u
 /* Hit since the clock hand last passed: spared once by the eviction scan. */
 #define MM_ITEM_F_ACCESSED 0x20u
+/* Hit again while ACCESSED: spared a second time (a two-level clock, so an
+ * item read often outlives one read once). */
+#define MM_ITEM_F_REUSED 0x80u
 /* TTL at most temporary_ttl when stored: never evicted, only reclaimed once
  * dead (memcached's temp LRU). Set before the item is linked. */
 #define MM_ITEM_F_TEMP 0x40u

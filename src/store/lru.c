@@ -61,6 +61,8 @@ mm_lru_bump(struct mm_lru *l, struct mm_item *it, mm_reltime_t now)
      * dirtied by every hit. */
     if (!(it->iflags & MM_ITEM_F_ACCESSED)) {
         it->iflags |= MM_ITEM_F_ACCESSED;
+    } else if (!(it->iflags & MM_ITEM_F_REUSED)) {
+        it->iflags |= MM_ITEM_F_REUSED;
     }
     if (now < mm_item_load_atime(it) + MM_LRU_BUMP_INTERVAL) {
         return false;
@@ -103,6 +105,7 @@ count_victim(struct mm_lru *l, const struct mm_item *it, bool dead, mm_reltime_t
 
     l->c.evicted++;
     l->c.evicted_time = now > atime ? now - atime : 0;
+    l->c.evicted_age_sum += l->c.evicted_time;
     if (mm_item_load_exptime(it) != 0) {
         l->c.evicted_nonzero++;
     }
@@ -169,7 +172,9 @@ mm_lru_evict(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, bo
         dead = w->dead(w->arg, it, w->now);
         if (!dead) {
             if ((it->iflags & MM_ITEM_F_ACCESSED) && spared < SPARE_MAX) {
-                it->iflags &= (uint8_t)~MM_ITEM_F_ACCESSED;
+                /* One level down: REUSED first, then ACCESSED. */
+                it->iflags &= (uint8_t) ~((it->iflags & MM_ITEM_F_REUSED) ? MM_ITEM_F_REUSED
+                                                                          : MM_ITEM_F_ACCESSED);
                 spared++;
                 looked--;
                 mm_ht_unlock(ht, h);
@@ -258,7 +263,7 @@ mm_lru_probe(struct mm_lru *l, struct mm_ht *ht, const struct mm_lru_walk *w, un
             if (it->iflags & MM_ITEM_F_LINKED) {
                 (*looked)++;
                 if (clear) {
-                    it->iflags &= (uint8_t)~MM_ITEM_F_ACCESSED;
+                    it->iflags &= (uint8_t) ~(MM_ITEM_F_ACCESSED | MM_ITEM_F_REUSED);
                 } else if (!(it->iflags & MM_ITEM_F_ACCESSED)) {
                     (*cold)++;
                 }

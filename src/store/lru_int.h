@@ -52,7 +52,8 @@ struct mm_lru_ops {
 struct mm_lru_counters {
     uint64_t evicted;
     uint64_t evicted_nonzero;
-    uint64_t evicted_time; /* age of the last evicted item */
+    uint64_t evicted_time;    /* age of the last evicted item */
+    uint64_t evicted_age_sum; /* ages of all evicted items (the mover's average) */
     uint64_t outofmemory;
     uint64_t reclaimed;
     uint64_t expired_unfetched;

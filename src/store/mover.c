@@ -226,6 +226,16 @@ hand_of(struct mm_store *st, unsigned cls)
     return hand;
 }
 
+/* Free chunks the class holds, in pages. */
+static double
+class_room(struct mm_store *st, unsigned cls)
+{
+    struct mm_slab_class_stats cs;
+
+    mm_slab_class_stats(&st->slab, cls, &cs);
+    return cs.perslab ? (double)(cs.free_chunks + cs.free_end) / cs.perslab : 0;
+}
+
 bool
 mm_mover_move_page(struct mm_store *st, unsigned cls, bool rescue, bool blocking)
 {
@@ -233,9 +243,12 @@ mm_mover_move_page(struct mm_store *st, unsigned cls, bool rescue, bool blocking
     unsigned pass;
 
     p.cls = cls;
-    /* The page the clock hand is in: its items are the class's next
-     * victims anyway. */
-    p.pg = mm_slab_detach(&st->slab, cls, hand_of(st, cls), &p.first, &p.n);
+    /* A class with a quarter page of room or more gives its emptiest page
+     * (its room, for the fewest copies); a full one the page the clock
+     * hand is in, whose items are the class's next victims anyway. */
+    p.pg = mm_slab_detach(&st->slab, cls,
+                          class_room(st, cls) >= 0.25 ? MM_SLAB_EMPTIEST : hand_of(st, cls),
+                          &p.first, &p.n);
     if (p.pg == MM_POOL_NONE) {
         return false;
     }
@@ -324,7 +337,23 @@ mm_mover_steal(struct mm_store *st, unsigned need, mm_reltime_t now)
     if (src == MM_ITEM_CLS_LARGE) {
         return shrink_large(st, now);
     }
-    return mm_mover_move_page(st, src, false, false);
+    /* Progress even when a reader still holds an item of the page: its
+     * charge comes back with that reference, and the caller tries again. */
+    (void)mm_mover_move_page(st, src, false, false);
+    return true;
+}
+
+/* Evicted in one of the last 10 ticks (a second). */
+static bool
+evicting(const struct mm_mover *mv, unsigned c)
+{
+    return (mv->evict_bits[c] & 0x3ffu) != 0;
+}
+
+static unsigned
+popcount64(uint64_t v)
+{
+    return (unsigned)__builtin_popcountll(v);
 }
 
 /* Items in a probe window: enough to tell a cold tail from a hot one. */
@@ -361,7 +390,7 @@ coldest_class(struct mm_store *st, unsigned not, uint64_t need, unsigned min_pct
         unsigned cold;
         unsigned pct;
 
-        if (c == not || class_pages(st, c) == 0) {
+        if (c == not || class_pages(st, c) == 0 || evicting(mv, c)) {
             continue;
         }
         if (mv->probe_at[c] == 0) {
@@ -443,13 +472,8 @@ shrink_to_limit(struct mm_store *st, mm_reltime_t now)
     return moved;
 }
 
-static unsigned
-popcount64(uint64_t v)
-{
-    return (unsigned)__builtin_popcountll(v);
-}
-
-/* Sample each class's evictions into its window of bits. */
+/* Sample each class's evictions into its window of bits, and the age of
+ * the items it evicted into a moving average. */
 static void
 sample(struct mm_store *st)
 {
@@ -461,20 +485,28 @@ sample(struct mm_store *st)
     for (c = 0; c < st->nlru; c++) {
         struct mm_lru *l = &st->lru[c];
         uint64_t ev;
+        uint64_t sum;
 
         pthread_mutex_lock(&l->lock);
         ev = l->c.evicted;
+        sum = l->c.evicted_age_sum;
         pthread_mutex_unlock(&l->lock);
         mv->evict_bits[c] =
             ((mv->evict_bits[c] << 1) | (ev != mv->last_evicted[c] ? 1u : 0u)) & mask;
+        if (ev > mv->last_evicted[c]) {
+            double a = (double)(sum - mv->last_age_sum[c]) / (double)(ev - mv->last_evicted[c]);
+
+            mv->age_avg[c] = mv->age_avg[c] == 0 ? a : (3 * mv->age_avg[c] + a) / 4;
+        }
         mv->last_evicted[c] = ev;
+        mv->last_age_sum[c] = sum;
     }
 }
 
 /* The class that needs memory most: it evicted in this tick and (mode 1)
  * in at least half the window, and the items it evicts are the youngest. */
 static bool
-neediest(struct mm_store *st, int mode, unsigned *dst, uint64_t *age)
+neediest(struct mm_store *st, int mode, unsigned *dst, double *age)
 {
     struct mm_mover *mv = &st->mover;
     unsigned w = mv->window < 64 ? mv->window : 64;
@@ -482,19 +514,57 @@ neediest(struct mm_store *st, int mode, unsigned *dst, uint64_t *age)
     unsigned c;
 
     for (c = 0; c < st->nlru; c++) {
-        struct mm_lru *l = &st->lru[c];
-        uint64_t a;
-
         if (!(mv->evict_bits[c] & 1u) ||
             (mode == 1 && popcount64(mv->evict_bits[c]) * 2 < (w ? w : 1))) {
             continue;
         }
-        pthread_mutex_lock(&l->lock);
-        a = l->c.evicted_time;
-        pthread_mutex_unlock(&l->lock);
-        if (!found || a < *age) {
+        if (!found || mv->age_avg[c] < *age) {
             *dst = c;
-            *age = a;
+            *age = mv->age_avg[c];
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* The class (other than dst) to take a page from. A class that evicts too
+ * qualifies when the items it evicts are older than dst's by the ratio
+ * (mode 1), which keeps classes under equal pressure from trading pages
+ * back and forth; among those the one evicting the oldest items. A class
+ * that does not evict is judged by a probe of its next victims
+ * (coldest_probe) and comes first: its memory holds items nobody reads. */
+static bool
+pick_source(struct mm_store *st, unsigned dst, double dst_age, int mode, mm_reltime_t now,
+            unsigned *src)
+{
+    struct mm_mover *mv = &st->mover;
+    double ratio = mv->ratio > 0 ? mv->ratio : 1.0;
+    uint64_t need = mode == 1 ? (uint64_t)(dst_age / ratio) : 0;
+    double best = 0;
+    bool found = false;
+    unsigned c;
+
+    if (coldest_class(st, dst, need > 0 ? need : 1, mode == 1 ? PROBE_COLD_PCT : 0, now, src)) {
+        return true;
+    }
+    for (c = 0; c < st->nlru; c++) {
+        if (c == dst || !evicting(mv, c) || class_pages(st, c) == 0) {
+            continue;
+        }
+        /* Between two classes that both evict, a move costs a page of the
+         * source's items at once and pays back only as the destination
+         * fills the page. Eviction ages are noisy (whole seconds, and an
+         * item's access time moves at most once a minute), so mode 1 asks
+         * for twice the ratio's margin and five seconds, and moves at most
+         * one such page a second. */
+        if (mode == 1 &&
+            (mv->evict_moved_at + 10 > mv->ticks ||
+             !(dst_age < mv->age_avg[c] * ratio / 2 && mv->age_avg[c] - dst_age >= 5.0))) {
+            continue;
+        }
+        if (!found || mv->age_avg[c] > best) {
+            best = mv->age_avg[c];
+            *src = c;
             found = true;
         }
     }
@@ -515,28 +585,22 @@ mm_mover_tick(struct mm_store *st)
     }
     moved += shrink_to_limit(st, now);
     sample(st);
+    mv->ticks++;
     if (mode == 0) {
         return moved;
     }
     moved += give_back_free(st);
     while (moved < MOVES_PER_TICK) {
-        unsigned dst;
-        unsigned src;
-        uint64_t dst_age = 0;
-        uint64_t need;
+        unsigned dst = 0;
+        unsigned src = 0;
+        double dst_age = 0;
 
-        if (!neediest(st, mode, &dst, &dst_age)) {
+        if (!neediest(st, mode, &dst, &dst_age) ||
+            !pick_source(st, dst, dst_age, mode, now, &src)) {
             break;
         }
-        /* Mode 1: the source's next victims must have gone unhit for
-         * longer than the destination's evicted items had lived, by the
-         * ratio; mode 2 takes the coldest class at once. */
-        need = mode == 1 ? (uint64_t)((double)dst_age / (mv->ratio > 0 ? mv->ratio : 1.0)) : 0;
-        if (need == 0) {
-            need = 1;
-        }
-        if (!coldest_class(st, dst, need, mode == 1 ? PROBE_COLD_PCT : 0, now, &src)) {
-            break;
+        if (evicting(mv, src)) {
+            mv->evict_moved_at = mv->ticks;
         }
         if (src == MM_ITEM_CLS_LARGE) {
             if (!shrink_large(st, now)) {
@@ -685,6 +749,8 @@ mm_mover_init(struct mm_store *st)
     mv->last_evicted = mm_calloc(st->nlru, sizeof(*mv->last_evicted));
     mv->evict_bits = mm_calloc(st->nlru, sizeof(*mv->evict_bits));
     mv->probe_at = mm_calloc(st->nlru, sizeof(*mv->probe_at));
+    mv->last_age_sum = mm_calloc(st->nlru, sizeof(*mv->last_age_sum));
+    mv->age_avg = mm_calloc(st->nlru, sizeof(*mv->age_avg));
 }
 
 void
@@ -696,6 +762,8 @@ mm_mover_fini(struct mm_store *st)
     mm_free(mv->last_evicted);
     mm_free(mv->evict_bits);
     mm_free(mv->probe_at);
+    mm_free(mv->last_age_sum);
+    mm_free(mv->age_avg);
     pthread_cond_destroy(&mv->wake);
     pthread_mutex_destroy(&mv->lock);
 }

@@ -62,9 +62,13 @@ struct mm_mover {
     int req_dst;
     bool running; /* atomic: slab_reassign_running */
     unsigned nlru;
-    uint64_t *last_evicted; /* [nlru]: evicted counters at the last tick */
-    uint64_t *evict_bits;   /* [nlru]: 1 bit per tick that saw evictions */
-    mm_reltime_t *probe_at; /* [nlru]: when its probe window was cleared; 0 none */
+    uint64_t *last_evicted;  /* [nlru]: evicted counters at the last tick */
+    uint64_t *last_age_sum;  /* [nlru]: evicted_age_sum at the last tick */
+    double *age_avg;         /* [nlru]: moving average age of evicted items, s */
+    uint64_t ticks;          /* policy ticks so far */
+    uint64_t evict_moved_at; /* tick of the last move out of an evicting class */
+    uint64_t *evict_bits;    /* [nlru]: 1 bit per tick that saw evictions */
+    mm_reltime_t *probe_at;  /* [nlru]: when its probe window was cleared; 0 none */
     struct mm_mover_pending pending[MM_MOVER_PENDING_MAX];
     unsigned npending;
     bool finishing; /* someone walks pending (only adds happen meanwhile) */
@@ -89,8 +93,10 @@ bool mm_mover_move_page(struct mm_store *st, unsigned cls, bool rescue, bool blo
 
 /* Called by an allocation that found no memory in its class, the pool or
  * the large items: empty a page of the class whose next victim is the
- * oldest, evicting its items. May be called with one stripe lock held.
- * Returns true if memory went back to the pool. */
+ * most memory, evicting its items. May be called with one stripe lock
+ * held. Returns true if a page was emptied (its memory is back in the pool,
+ * or will be once the readers of its items let go), false if there was
+ * nothing to take. */
 bool mm_mover_steal(struct mm_store *st, unsigned need, mm_reltime_t now);
 
 /* One tick of the automove policy (the thread calls it; tests may too).

@@ -404,7 +404,20 @@ mm_slab_detach(struct mm_slab *sl, unsigned id, uint64_t near, char **first, uin
         pthread_mutex_unlock(&c->lock);
         return MM_POOL_NONE;
     }
-    slot = (uint32_t)((near / c->perslab) % c->npages);
+    if (near == MM_SLAB_EMPTIEST) {
+        /* The page with the fewest chunks in use: giving it costs the
+         * fewest moves (a class's free memory is mostly in such pages). */
+        uint32_t best = 0;
+
+        for (i = 1; i < c->npages; i++) {
+            if (page_of(sl, c->pages[i])->live < page_of(sl, c->pages[best])->live) {
+                best = i;
+            }
+        }
+        slot = best;
+    } else {
+        slot = (uint32_t)((near / c->perslab) % c->npages);
+    }
     pg = c->pages[slot];
     d = page_of(sl, pg);
     /* Later pages move down a slot: the clock hand's indexes shift by a

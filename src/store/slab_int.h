@@ -109,12 +109,14 @@ void *mm_slab_alloc_held(struct mm_slab *sl, unsigned id);
 void mm_slab_free(struct mm_slab *sl, void *chunk, unsigned id);
 
 /* Detach the page of class id that holds chunk index near (modulo the
- * class's span) for the page mover. Returns its pool index, MM_POOL_NONE
+ * class's span), or its emptiest page, for the page mover. Returns its pool index, MM_POOL_NONE
  * if the class holds no page. A page with no chunk in use goes back to the
  * pool at once (*n = 0). Otherwise *first, *n are the chunks carved in it
  * (the only ones that can hold items) and the caller holds the page: it
  * stays detached, and out of the pool, until mm_slab_unhold. */
 uint32_t mm_slab_detach(struct mm_slab *sl, unsigned id, uint64_t near, char **first, uint32_t *n);
+/* mm_slab_detach's near for the page with the fewest chunks in use. */
+#define MM_SLAB_EMPTIEST UINT64_MAX
 /* Chunks of held page pg still handed out. */
 uint32_t mm_slab_page_live(struct mm_slab *sl, unsigned id, uint32_t pg);
 /* Drop the mover's hold; true if that sent the page back to the pool (it
