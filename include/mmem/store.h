@@ -174,8 +174,9 @@ void mm_store_set_limit(struct mm_store *st, size_t mem_limit);
  * an errno. */
 int mm_store_start_threads(struct mm_store *st);
 
-/* "slabs reassign <src> <dst>" (dst 0: back to the pool) and "slabs
- * automove <0|1|2>"; the replies are memcached's. */
+/* "slabs reassign <src> <dst>" (dst 0: back to the pool; src 0: a page the
+ * pool holds, given back earlier) and "slabs automove <0|1|2>"; the replies
+ * are memcached's. */
 enum mm_store_reassign_rc {
     MM_STORE_REASSIGN_OK = 0,
     MM_STORE_REASSIGN_BUSY,
@@ -187,6 +188,9 @@ enum mm_store_reassign_rc {
 enum mm_store_reassign_rc mm_store_reassign(struct mm_store *st, int src, int dst);
 void mm_store_set_automove(struct mm_store *st, int mode);
 int mm_store_automove(struct mm_store *st);
+/* "slabs automove ratio <r>": slab_automove_ratio at run time. */
+void mm_store_set_automove_ratio(struct mm_store *st, double ratio);
+double mm_store_automove_ratio(struct mm_store *st);
 
 /* "lru_crawler crawl <ids>|all" (bit i: class i; the large items go with
  * the largest class): false while an earlier request runs (BUSY). sleep and

@@ -28,13 +28,6 @@
 #define CMD_MEMLIMIT_MIN_MB 8
 #define CMD_MEMLIMIT_MAX_MB 1000000000
 
-#define REPLY(ctx_req, out, lit)                                                                   \
-    do {                                                                                           \
-        if (!(ctx_req)->noreply) {                                                                 \
-            MM_OUT_LIT((out), lit);                                                                \
-        }                                                                                          \
-    } while (0)
-
 void
 mm_cmd_item_release(void *store, void *item)
 {

@@ -193,6 +193,8 @@ mm_cmd_crawler_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_
         MM_OUT_LIT(out, "ERROR an unknown error happened\r\n");
     } else if (!parse_classes(req->args, false, &classes)) {
         MM_OUT_LIT(out, "BADCLASS invalid class id\r\n");
+    } else if (classes == 0) {
+        MM_OUT_LIT(out, "NOTSTARTED no items to crawl\r\n");
     } else if (!mm_store_crawl(st, classes)) {
         MM_OUT_LIT(out, "BUSY currently processing crawler request\r\n");
     } else {

@@ -43,6 +43,14 @@ enum mm_cmd_rc mm_cmd_meta_store_begin(struct mm_cmd_ctx *ctx, const struct mm_r
 void mm_cmd_meta_store_end(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_item *it,
                            bool value_ok, struct mm_out *out);
 
+/* A literal reply, unless the request said noreply. */
+#define REPLY(req, out, lit)                                                                       \
+    do {                                                                                           \
+        if (!(req)->noreply) {                                                                     \
+            MM_OUT_LIT((out), lit);                                                                \
+        }                                                                                          \
+    } while (0)
+
 /* "slabs reassign|automove" (cmd_slabs.c). */
 enum mm_cmd_rc mm_cmd_slabs_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req,
                                  struct mm_out *out);

@@ -9,6 +9,8 @@
 #include "mmem/scan.h"
 #include "mmem/store.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The next white-space separated token of *rest. */
@@ -70,22 +72,62 @@ exec_reassign(struct mm_cmd_ctx *ctx, struct mm_span args, struct mm_out *out)
     }
 }
 
+/* safe_strtod: a number, then white space or the end, and no overflow. */
+static bool
+scan_double(struct mm_span t, double *out)
+{
+    char buf[64];
+    char *end;
+    double v;
+
+    if (t.len == 0 || t.len >= sizeof(buf)) {
+        return false;
+    }
+    memcpy(buf, t.p, t.len);
+    buf[t.len] = '\0';
+    errno = 0;
+    v = strtod(buf, &end);
+    if (errno == ERANGE || end == buf || *end != '\0') {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void
+exec_automove(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
+{
+    struct mm_span rest = req->args;
+    struct mm_span a = next_token(&rest);
+    uint32_t level;
+
+    if (a.len == 5 && memcmp(a.p, "ratio", 5) == 0) {
+        struct mm_span b = next_token(&rest);
+        double ratio;
+
+        if (!scan_double(b, &ratio)) {
+            REPLY(req, out, "ERROR\r\n");
+        } else {
+            mm_store_set_automove_ratio(ctx->env->store, ratio);
+            REPLY(req, out, "OK\r\n");
+        }
+    } else if (!mm_scan_u32(a.p, a.p + a.len, &level)) {
+        REPLY(req, out, "CLIENT_ERROR bad command line format\r\n");
+    } else if (level > 2) {
+        REPLY(req, out, "ERROR\r\n");
+    } else {
+        mm_store_set_automove(ctx->env->store, (int)level);
+        REPLY(req, out, "OK\r\n");
+    }
+}
+
 enum mm_cmd_rc
 mm_cmd_slabs_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
-    uint32_t level;
-
     if (req->num == MM_REQ_SLABS_REASSIGN) {
         exec_reassign(ctx, req->args, out);
-        return MM_CMD_OK;
-    }
-    if (!mm_scan_u32(req->args.p, req->args.p + req->args.len, &level)) {
-        MM_OUT_LIT(out, "CLIENT_ERROR bad command line format\r\n");
-    } else if (level > 2) {
-        MM_OUT_LIT(out, "ERROR\r\n");
     } else {
-        mm_store_set_automove(ctx->env->store, (int)level);
-        MM_OUT_LIT(out, "OK\r\n");
+        exec_automove(ctx, req, out);
     }
     return MM_CMD_OK;
 }

@@ -280,8 +280,8 @@ stats_cachedump(struct mm_cmd_ctx *ctx, const struct mm_span *tok, size_t ntok, 
 
 /* "stats settings": the settings as given, except those commands change,
  * which memcached reports as they are now: track_sizes (stats
- * sizes_enable/disable), maxbytes (cache_memlimit), slab_automove (slabs
- * automove) and the crawler's (lru_crawler enable|disable|sleep|tocrawl). */
+ * sizes_enable/disable), maxbytes (cache_memlimit), slab_automove and its
+ * ratio (slabs automove) and the crawler's (lru_crawler enable|disable|sleep|tocrawl). */
 struct settings_ctx {
     struct mm_out *out;
     const struct mm_cmd_env *env;
@@ -303,6 +303,9 @@ settings_line(void *arg, const char *name, const char *value)
     } else if (strcmp(name, "maxbytes") == 0) {
         mm_store_stats_get(st, &ss);
         snprintf(buf, sizeof(buf), "%" PRIu64, ss.limit_maxbytes);
+        value = buf;
+    } else if (strcmp(name, "slab_automove_ratio") == 0) {
+        snprintf(buf, sizeof(buf), "%.2f", mm_store_automove_ratio(st));
         value = buf;
     } else if (strcmp(name, "slab_automove") == 0) {
         snprintf(buf, sizeof(buf), "%d", mm_store_automove(st));

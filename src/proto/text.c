@@ -376,16 +376,19 @@ parse_lru_crawler(const struct line *l, struct mm_req *req)
     set_error(req, MM_REQ_ERR_UNKNOWN, false);
 }
 
-/* "slabs reassign <src> <dst>" or "slabs automove <n>": exactly that many
- * tokens, else memcached answers ERROR (noreply is not taken). The numbers
- * are checked by cmd/, which knows the classes. */
+/* "slabs reassign <src> <dst>" (exactly that many tokens, no noreply) or
+ * "slabs automove <n>|ratio <r> [...] [noreply]"; any other shape is ERROR,
+ * as in memcached. The numbers are checked by cmd/, which knows the
+ * classes. */
 static void
 parse_slabs(const struct line *l, struct mm_req *req)
 {
     if (l->ntok == 4 && span_eq(l->tok[1], "reassign")) {
         req->num = MM_REQ_SLABS_REASSIGN;
-    } else if (l->ntok == 3 && span_eq(l->tok[1], "automove")) {
+    } else if (l->ntok >= 3 && span_eq(l->tok[1], "automove")) {
+        /* memcached takes noreply here (and ignores extra tokens). */
         req->num = MM_REQ_SLABS_AUTOMOVE;
+        req->noreply = last_is_noreply(l);
     } else {
         set_error(req, MM_REQ_ERR_UNKNOWN, false);
         return;

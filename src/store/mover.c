@@ -538,12 +538,16 @@ pick_source(struct mm_store *st, unsigned dst, double dst_age, int mode, mm_relt
             unsigned *src)
 {
     struct mm_mover *mv = &st->mover;
-    double ratio = mv->ratio > 0 ? mv->ratio : 1.0;
-    uint64_t need = mode == 1 ? (uint64_t)(dst_age / ratio) : 0;
+    double ratio = mm_store_automove_ratio(st);
+    uint64_t need;
     double best = 0;
     bool found = false;
     unsigned c;
 
+    if (!(ratio > 0)) {
+        ratio = 1.0;
+    }
+    need = mode == 1 ? (uint64_t)(dst_age / ratio) : 0;
     if (coldest_class(st, dst, need > 0 ? need : 1, mode == 1 ? PROBE_COLD_PCT : 0, now, src)) {
         return true;
     }
@@ -630,8 +634,9 @@ mm_mover_reassign(struct mm_store *st, int src, int dst)
     if (!mv->reassign) {
         return MM_MOVER_DISABLED;
     }
-    /* Class 0 as destination is the pool itself, as in memcached. */
-    if (src < 1 || dst < 0 || src > (int)st->slab.nclasses || dst > (int)st->slab.nclasses) {
+    /* Class 0 is the pool itself, as in memcached: a destination that
+     * frees the page, a source that hands out one given back earlier. */
+    if (src < 0 || dst < 0 || src > (int)st->slab.nclasses || dst > (int)st->slab.nclasses) {
         return MM_MOVER_BADCLASS;
     }
     if (src == dst) {
@@ -640,7 +645,7 @@ mm_mover_reassign(struct mm_store *st, int src, int dst)
     pthread_mutex_lock(&mv->lock);
     if (mv->req_src >= 0 || __atomic_load_n(&mv->running, __ATOMIC_RELAXED)) {
         rc = MM_MOVER_BUSY;
-    } else if (class_pages(st, (unsigned)src) < 2) {
+    } else if ((src == 0 ? mm_pool_pooled(&st->slab.pool) : class_pages(st, (unsigned)src)) < 2) {
         /* memcached leaves a class its last page. */
         rc = MM_MOVER_NOSPARE;
     } else {
@@ -691,7 +696,7 @@ run_request(struct mm_store *st)
     if (src < 0) {
         return;
     }
-    if (mm_mover_move_page(st, (unsigned)src, true, true) && dst > 0) {
+    if ((src == 0 || mm_mover_move_page(st, (unsigned)src, true, true)) && dst > 0) {
         hand_to(st, (unsigned)dst);
     }
     pthread_mutex_lock(&mv->lock);

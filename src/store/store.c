@@ -590,7 +590,11 @@ alloc_mem(struct mm_store *st, unsigned cls, size_t total, mm_reltime_t now)
 {
     int tries;
 
-    for (tries = 0; tries < ALLOC_TRIES; tries++) {
+    /* A large value may need many smaller large items evicted (with a
+     * small slab_chunk_max, "large" starts at a few KB). */
+    int max_tries = cls == MM_ITEM_CLS_LARGE ? ALLOC_TRIES + (int)(total / 4096) : ALLOC_TRIES;
+
+    for (tries = 0; tries < max_tries; tries++) {
         struct mm_item *victim;
         void *p = cls != MM_ITEM_CLS_LARGE ? mm_slab_alloc(&st->slab, cls)
                                            : mm_slab_large_alloc(&st->slab, total);
@@ -1174,6 +1178,21 @@ int
 mm_store_automove(struct mm_store *st)
 {
     return mm_mover_automove(st);
+}
+
+void
+mm_store_set_automove_ratio(struct mm_store *st, double ratio)
+{
+    __atomic_store(&st->mover.ratio, &ratio, __ATOMIC_RELAXED);
+}
+
+double
+mm_store_automove_ratio(struct mm_store *st)
+{
+    double r;
+
+    __atomic_load(&st->mover.ratio, &r, __ATOMIC_RELAXED);
+    return r;
 }
 
 void

@@ -436,6 +436,8 @@ struct append_case {
 static const struct append_case append_cases[] = {
     {{"-m", "48", NULL}, true},
     {{"-m", "48", "-o", "slab_chunk_max=16384", NULL}, false},
+    /* Large values evict many small "large" items at once. */
+    {{"-m", "48", "-o", "slab_chunk_max=16384", NULL}, true},
 };
 
 START_TEST(test_append_16k)
@@ -533,6 +535,19 @@ static const struct step slabs_steps[] = {
     {"slabs automove 3\r\n", "ERROR\r\n"},
     {"slabs automove -1\r\n", "CLIENT_ERROR bad command line format\r\n"},
     {"slabs automove x\r\n", "CLIENT_ERROR bad command line format\r\n"},
+    /* The pool (class 0) as a source: it holds no page yet. */
+    {"slabs reassign 0 1\r\n", "NOSPARE source class has no spare pages\r\n"},
+    {"slabs reassign 0 0\r\n", "SAME src and dst class are identical\r\n"},
+    /* automove ignores extra tokens, takes noreply, and sets the ratio. */
+    {"slabs automove 1 2\r\n", "OK\r\n"},
+    {"slabs automove 1 2 3\r\n", "OK\r\n"},
+    {"slabs automove 1 noreply\r\n", ""},
+    {"slabs automove x noreply\r\n", ""},
+    {"slabs automove 3 noreply\r\n", ""},
+    {"slabs automove ratio\r\n", "ERROR\r\n"},
+    {"slabs automove ratio x\r\n", "ERROR\r\n"},
+    {"slabs automove ratio 0.5\r\n", "OK\r\n"},
+    {"slabs automove 1\r\n", "OK\r\n"},
 };
 
 START_TEST(test_slabs_replies)
@@ -824,6 +839,8 @@ static const struct step crawler_errors[] = {
     {"lru_crawler crawl -1\r\n", "BADCLASS invalid class id\r\n"},
     {"lru_crawler crawl 1,x\r\n", "BADCLASS invalid class id\r\n"},
     {"lru_crawler crawl 1,0\r\n", "BADCLASS invalid class id\r\n"},
+    {"lru_crawler crawl ,\r\n", "NOTSTARTED no items to crawl\r\n"},
+    {"lru_crawler crawl ,,\r\n", "NOTSTARTED no items to crawl\r\n"},
     {"lru_crawler sleep\r\n", "ERROR\r\n"},
     {"lru_crawler sleep 2000000\r\n", "CLIENT_ERROR sleep must be one second or less\r\n"},
     {"lru_crawler sleep -1\r\n", "CLIENT_ERROR bad command line format\r\n"},
