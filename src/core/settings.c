@@ -1143,12 +1143,14 @@ parse_one(struct mm_settings *s, int c, const char *arg, FILE *out, FILE *err)
         return unsupported(s, err, "-Z", "TLS");
     case 'p':
         s->port = c_atoi(arg);
+        s->port_given = true;
         break;
     case 's':
         s->socketpath = arg;
         break;
     case 'U':
         s->udp_port = c_atoi(arg);
+        s->udp_port_given = true;
         break;
     case 'm':
         /* As memcached: atoi() megabytes, so "-m 1g" is 1 MB and "-m -1" is
@@ -1396,14 +1398,15 @@ mm_settings_check(struct mm_settings *s, FILE *err)
         fprintf(err, "temporary_ttl requires lru_maintainer to be enabled\n");
         return fail(s, MM_SETTINGS_EX_USAGE);
     }
-    /* memcached checks only the upper bound and fails later for negative
-     * ports; mmem refuses them here with the same message. */
-    if (s->port > 65535 || s->port < 0) {
-        fprintf(err, "ERROR: Invalid port number %d.\n", s->port);
-        return fail(s, MM_SETTINGS_EX_USAGE);
+    /* -U alone serves TCP on the UDP port too, as memcached does. */
+    if (s->udp_port_given && s->udp_port != 0 && !s->port_given) {
+        s->port = s->udp_port;
     }
-    if (s->udp_port > 65535 || s->udp_port < 0) {
-        fprintf(err, "ERROR: Invalid port number %d.\n", s->udp_port);
+    /* Only the TCP port's upper bound is checked here, as in memcached; a
+     * negative port other than -1 (ephemeral) fails when it is bound, and
+     * a UDP port above 65535 is bound modulo 65536, as getaddrinfo reads it. */
+    if (s->port > 65535) {
+        fprintf(err, "ERROR: Invalid port number %d.\n", s->port);
         return fail(s, MM_SETTINGS_EX_USAGE);
     }
     /* Auth pins the protocol: ASCII tokens (-Y) only exist in text, SASL

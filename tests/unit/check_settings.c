@@ -409,6 +409,7 @@ static const struct {
      64},
     {{"-p", "70000"}, "ERROR: Invalid port number 70000.\n", 64},
     {{"-p", "65536"}, "ERROR: Invalid port number 65536.\n", 64},
+    {{"-U", "65536"}, "ERROR: Invalid port number 65536.\n", 64}, /* -U alone: TCP too */
     {{"-N", "0"}, "Maximum number of NAPI IDs must be greater than 0\n", 1},
     {{"-N", "5"}, "Number of napi_ids(5) cannot be greater than number of threads(4)\n", 64},
     {{"-Q"}, "mmem: invalid option -- 'Q'\nIllegal argument \"?\"\n", 1},
@@ -578,8 +579,28 @@ END_TEST
 START_TEST(test_accepted_like_memcached)
 {
     /* Values memcached starts with, odd as some are. */
-    run("-R", "-1", "-b", "abc", "-U", "70000", NULL);
-    ck_assert_int_eq(R.rc, MM_SETTINGS_ERROR); /* mmem refuses the UDP port */
+    run("-R", "-1", "-b", "abc", "-p", "-1", "-U", "70000", NULL);
+    expect_ok(); /* bound modulo 65536, as getaddrinfo reads it */
+    ck_assert_int_eq(R.s.port, -1);
+    /* -U alone moves TCP to the UDP port; with -p, or -U 0, it does not. */
+    run("-U", "41161", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 41161);
+    ck_assert_int_eq(R.s.udp_port, 41161);
+    run("-U", "-1", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, -1);
+    run("-p", "11300", "-U", "41161", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 11300);
+    run("-U", "0", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 11211);
+    /* 0 turns TCP off and negative ports fail only when bound. */
+    run("-p", "0", "-U", "-5", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 0);
+    ck_assert_int_eq(R.s.udp_port, -5);
     run("-R", "-1", "-b", "abc", "-f", "1.01", "-I", "1536k", NULL);
     expect_ok();
     ck_assert_int_eq(R.s.reqs_per_event, -1);
