@@ -61,6 +61,8 @@ void mm_listener_announce(struct mm_listener *l);
  * a getaddrinfo failure, returning the errno memcached's last line shows;
  * and that last line when -l was given. */
 void mm_listener_port_service(int port, char *buf, size_t len);
+/* -o sock_cookie_id: SO_MARK on a listening socket (TCP or UDP). */
+void mm_listener_mark(const struct mm_settings *s, int fd);
 int mm_listener_gai_error(int rc);
 void mm_listener_fail_interfaces(const struct mm_settings *s, int why);
 /* Start the acceptor thread. Returns 0 or -1. */

@@ -40,7 +40,7 @@ struct mm_settings_compat {
     int lru_crawler_sleep;      /* 100 (microseconds) */
     uint32_t lru_crawler_tocrawl;
     int tail_repair_time;
-    const char *hash_algorithm;   /* as given; mmem always uses MM_HASH_NAME */
+    const char *hash_algorithm;   /* as given (NULL: MM_HASH_NAME, the one used) */
     int hot_lru_pct;              /* 20 */
     int warm_lru_pct;             /* 40 */
     double hot_max_factor;        /* 0.20 */
@@ -53,7 +53,7 @@ struct mm_settings_compat {
     uint32_t watcher_logbuf_size; /* bytes (given in KB) */
     uint32_t worker_logbuf_size;  /* bytes (given in KB) */
     const char *slab_sizes;
-    const char *sock_cookie_id;
+    uint32_t sock_cookie_id; /* SO_MARK of listening sockets, 0 = none */
     bool drop_privileges;
     /* extstore */
     const char *ext_path;

@@ -193,6 +193,7 @@ bind_tcp(struct mm_listener *l, const char *host, int port, int *why)
             continue; /* e.g. no IPv6 in this kernel: try the next one */
         }
         tune_listener(fd, ai->ai_family);
+        mm_listener_mark(l->s, fd);
         if (bind_addr(l, fd, ai, port <= 0) != 0) {
             int e = errno;
 
@@ -405,6 +406,18 @@ mm_listener_announce(struct mm_listener *l)
         }
         mm_free(l->portfile_tmp);
         l->portfile_tmp = NULL;
+    }
+}
+
+void
+mm_listener_mark(const struct mm_settings *s, int fd)
+{
+    int mark = (int)s->compat.sock_cookie_id;
+
+    /* A firewall may match on the mark. Without the privilege for it this
+     * is a warning, as in memcached. */
+    if (mark != 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
+        mm_log_error("setsockopt: %s", strerror(errno));
     }
 }
 

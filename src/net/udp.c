@@ -147,7 +147,8 @@ socks_add(struct mm_udp_socks *socks, int fd, int family)
 /* Bind every address host resolves to, failing as bind_tcp in listener.c
  * does (*why: the errno of memcached's last line). */
 static int
-bind_udp(struct mm_udp_socks *socks, const char *host, int port, int *why)
+bind_udp(const struct mm_settings *s, struct mm_udp_socks *socks, const char *host, int port,
+         int *why)
 {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
@@ -182,6 +183,7 @@ bind_udp(struct mm_udp_socks *socks, const char *host, int port, int *why)
         }
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+        mm_listener_mark(s, fd);
         if (ai->ai_family == AF_INET6) {
             /* The IPv4 wildcard gets its own socket, as for TCP. */
             (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -223,7 +225,7 @@ mm_udp_bind(const struct mm_settings *s, struct mm_udp_socks *socks, FILE *portf
         return 0;
     }
     if (s->nlisten == 0) {
-        if (bind_udp(socks, NULL, s->udp_port, &why) != 0) {
+        if (bind_udp(s, socks, NULL, s->udp_port, &why) != 0) {
             mm_log_error("failed to listen on UDP port %d: %s", s->udp_port, strerror(why));
             mm_udp_close(socks);
             return -1;
@@ -238,7 +240,7 @@ mm_udp_bind(const struct mm_settings *s, struct mm_udp_socks *socks, FILE *portf
             mm_udp_close(socks);
             return -1;
         }
-        if (bind_udp(socks, host[0] != '\0' ? host : NULL, port, &why) != 0) {
+        if (bind_udp(s, socks, host[0] != '\0' ? host : NULL, port, &why) != 0) {
             mm_listener_fail_interfaces(s, why);
             mm_udp_close(socks);
             return -1;
