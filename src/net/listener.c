@@ -206,7 +206,6 @@ bind_tcp(struct mm_listener *l, const char *host, int port, int *why)
                 continue;
             }
             mm_log_error("bind(): %s", strerror(e));
-            *why = EINVAL; /* what memcached's last line reports then */
             freeaddrinfo(res);
             return -1;
         }

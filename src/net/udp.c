@@ -198,7 +198,6 @@ bind_udp(const struct mm_settings *s, struct mm_udp_socks *socks, const char *ho
                 continue;
             }
             mm_log_error("bind(): %s", strerror(e));
-            *why = EINVAL;
             freeaddrinfo(res);
             return -1;
         }
