@@ -181,6 +181,14 @@ main(int argc, char **argv)
     if (srv != NULL) {
         mm_server_set_watch(srv, watch);
     }
+    if (srv != NULL && mm_server_fixed_conns(srv) + 1 >= (unsigned long)s.maxconns) {
+        /* No client could ever connect: memcached refuses to run so. */
+        fprintf(stderr, "Maxconns setting is too low, use -c to increase.\n");
+        mm_server_destroy(&srv);
+        mm_store_destroy(&store);
+        mm_watch_destroy(&watch);
+        return EXIT_FAILURE;
+    }
     if (srv == NULL || mm_server_start(srv) != 0) {
         mm_server_destroy(&srv);
         mm_store_destroy(&store);

@@ -33,10 +33,12 @@ int mm_daemon_raise_core(FILE *err);
 bool mm_daemon_nofile_plan(unsigned long cur, unsigned long max, int maxconns,
                            unsigned long *new_cur, unsigned long *new_max);
 
-/* Raise RLIMIT_NOFILE per mm_daemon_nofile_plan. On failure prints
- * memcached's "failed to set rlimit for open files. Try starting as root or
- * requesting smaller maxconns value." and returns 71. Never lowers a limit
- * (memcached sets both limits to exactly -c; mmem keeps any larger limit). */
+/* Raise RLIMIT_NOFILE per mm_daemon_nofile_plan. When the hard limit
+ * cannot rise (no privilege) but -c fits under it, the soft limit becomes
+ * the hard limit: memcached starts there too (it sets both limits to
+ * exactly -c). Otherwise prints memcached's "failed to set rlimit for open
+ * files. Try starting as root or requesting smaller maxconns value." and
+ * returns 71. Never lowers a limit (mmem keeps any larger limit). */
 int mm_daemon_raise_nofile(int maxconns, FILE *err);
 
 /* Root handling, with the ids passed in so every branch is testable:

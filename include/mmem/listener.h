@@ -2,7 +2,9 @@
 #define MMEM_LISTENER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mmem/conn.h"
 
@@ -37,11 +39,32 @@ struct mm_listener_cfg {
 
 /* Bind and listen. Returns NULL after logging why (address in use, bad -l). */
 struct mm_listener *mm_listener_create(const struct mm_listener_cfg *cfg);
+/* How many listening sockets (TCP or the unix socket) are open. */
+int mm_listener_nsocks(const struct mm_listener *l);
 /* The first bound TCP port, or -1 when only a unix socket listens. */
 int mm_listener_port(const struct mm_listener *l);
-/* Tell the world where we listen: "<port>\n" to --ready-fd (then closed) and
- * memcached's "TCP INET: <port>" lines to $MEMCACHED_PORT_FILENAME. */
-void mm_listener_announce(const struct mm_listener *l);
+/* $MEMCACHED_PORT_FILENAME, as memcached writes it: unless -s is given,
+ * "<name>.lck" is opened for appending before the first bind, gets one
+ * "TCP INET: <port>" line (INET6 for IPv6) per bound TCP socket, then the
+ * UDP lines (written by udp.c through this FILE), and is renamed to <name>
+ * by announce. NULL when the variable is unset, -s is given, or the file
+ * could not be opened (memcached's "Failed to open" warning). */
+FILE *mm_listener_portfile(const struct mm_listener *l);
+/* One port file line: "<proto> INET[6]: <port>\n". */
+void mm_listener_portfile_line(FILE *f, const char *proto, int family, int port);
+/* Tell the world where we listen: "<port>\n" to --ready-fd (then closed;
+ * -1 without TCP), and complete the port file. */
+void mm_listener_announce(struct mm_listener *l);
+
+/* Shared with udp.c, so that both transports fail as memcached does. The
+ * getaddrinfo service for a -p/-U value (-1 = any port); the first line of
+ * a getaddrinfo failure, returning the errno memcached's last line shows;
+ * and that last line when -l was given. */
+void mm_listener_port_service(int port, char *buf, size_t len);
+/* -o sock_cookie_id: SO_MARK on a listening socket (TCP or UDP). */
+void mm_listener_mark(const struct mm_settings *s, int fd);
+int mm_listener_gai_error(int rc);
+void mm_listener_fail_interfaces(const struct mm_settings *s, int why);
 /* Start the acceptor thread. Returns 0 or -1. */
 int mm_listener_start(struct mm_listener *l);
 /* Stop accepting and join the thread (the sockets stay open until destroy). */

@@ -25,6 +25,9 @@ void mm_server_set_store(struct mm_server *srv, struct mm_store *store);
  * "watch" is refused). It must outlive the server. */
 struct mm_watch;
 void mm_server_set_watch(struct mm_server *srv, struct mm_watch *watch);
+/* The connections -c must leave room for once bound: listening sockets,
+ * UDP sockets (one per worker each) and reserved descriptors. */
+unsigned long mm_server_fixed_conns(const struct mm_server *srv);
 /* The first bound TCP port (-1 with a unix socket). */
 int mm_server_port(const struct mm_server *srv);
 /* Create and start the workers, then the acceptor, then announce the port (--ready-fd,

@@ -40,7 +40,7 @@ struct mm_settings_compat {
     int lru_crawler_sleep;      /* 100 (microseconds) */
     uint32_t lru_crawler_tocrawl;
     int tail_repair_time;
-    const char *hash_algorithm;   /* as given; mmem always uses MM_HASH_NAME */
+    const char *hash_algorithm;   /* as given (NULL: MM_HASH_NAME, the one used) */
     int hot_lru_pct;              /* 20 */
     int warm_lru_pct;             /* 40 */
     double hot_max_factor;        /* 0.20 */
@@ -53,7 +53,7 @@ struct mm_settings_compat {
     uint32_t watcher_logbuf_size; /* bytes (given in KB) */
     uint32_t worker_logbuf_size;  /* bytes (given in KB) */
     const char *slab_sizes;
-    const char *sock_cookie_id;
+    uint32_t sock_cookie_id; /* SO_MARK of listening sockets, 0 = none */
     bool drop_privileges;
     /* extstore */
     const char *ext_path;
@@ -87,10 +87,11 @@ struct mm_settings_compat {
 
 struct mm_settings {
     /* transports */
-    int port;                                   /* -p, default 11211 (0 = pick one) */
-    int udp_port;                               /* -U, default 0 (off) */
-    const char *socketpath;                     /* -s, NULL = TCP */
-    int access;                                 /* -a, octal, default 0700 */
+    int port;               /* -p, default 11211; 0 = no TCP, -1 = an ephemeral port;
+                   * -U alone sets it to the UDP port (mm_settings_check) */
+    int udp_port;           /* -U, default 0 (off), -1 = an ephemeral port */
+    const char *socketpath; /* -s, NULL = TCP */
+    int access;             /* -a, octal, default 0700 */
     const char *listen[MM_SETTINGS_MAX_LISTEN]; /* -l entries, one address each
                                                  * (comma/semicolon lists split,
                                                  * duplicates dropped) */
@@ -151,6 +152,8 @@ struct mm_settings {
 
     /* private to settings.c */
     bool slab_chunk_changed;
+    bool port_given;     /* -p seen */
+    bool udp_port_given; /* -U seen */
     uint16_t noted[MM_SETTINGS_MAX_NOTED];
     int nnoted;
     size_t strbuf_used;

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/uio.h>
 
 /* The UDP transport (-U), as memcached 1.6 frames it.
@@ -76,15 +77,13 @@ struct mm_udp_socks {
 
 /* Bind UDP sockets for -U on the -l addresses, with memcached's -l rules
  * (a port in an entry applies to UDP too; no -l = every interface, IPv4 and
- * IPv6). Nothing is bound when -U is 0 or a unix socket (-s) is used.
- * Returns 0, or -1 after logging why (socks then holds nothing). */
-int mm_udp_bind(const struct mm_settings *s, struct mm_udp_socks *socks);
+ * IPv6; -1 = an ephemeral port). Nothing is bound when -U is 0 or a unix
+ * socket (-s) is used. Each bound socket gets memcached's "UDP INET: <port>"
+ * line in portfile (the listener's, may be NULL). Returns 0, or -1 after
+ * logging memcached's messages (socks then holds nothing). */
+int mm_udp_bind(const struct mm_settings *s, struct mm_udp_socks *socks, FILE *portfile);
 /* Close what mm_udp_bind() opened. */
 void mm_udp_close(struct mm_udp_socks *socks);
-/* Append memcached's "UDP INET: <port>" lines (INET6 for IPv6) to the file
- * named by $MEMCACHED_PORT_FILENAME, after the listener wrote its TCP lines
- * there. Does nothing when the variable is unset or no socket is bound. */
-void mm_udp_announce(const struct mm_udp_socks *socks);
 
 /* A worker's UDP service over every socket in socks (each dup()ed, so the
  * worker owns its descriptors). Runs on loop, executes through cmd, and

@@ -73,14 +73,24 @@ mm_daemon_raise_nofile(int maxconns, FILE *err)
                                &cur, &max)) {
         return 0;
     }
-    rl.rlim_cur = (rlim_t)cur;
-    rl.rlim_max = (rlim_t)max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        fprintf(err, "failed to set rlimit for open files. Try starting as root or requesting "
-                     "smaller maxconns value.\n");
-        return MM_SETTINGS_EX_OSERR;
+    {
+        struct rlimit want = {(rlim_t)cur, (rlim_t)max};
+
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+            return 0;
+        }
     }
-    return 0;
+    /* The headroom cannot be had: memcached starts whenever -c fits under
+     * the hard limit, so mmem then settles for the hard limit. */
+    if (maxconns > 0 && (rlim_t)maxconns <= rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            return 0;
+        }
+    }
+    fprintf(err, "failed to set rlimit for open files. Try starting as root or requesting "
+                 "smaller maxconns value.\n");
+    return MM_SETTINGS_EX_OSERR;
 }
 
 int

@@ -44,8 +44,7 @@
     X(NO_CHUNKED_ITEMS, "no_chunked_items", true)                                                  \
     X(MODERN, "modern", true)                                                                      \
     X(NO_MODERN, "no_modern", true)                                                                \
-    X(TAIL_REPAIR_TIME, "tail_repair_time", false)                                                 \
-    X(HASH_ALGORITHM, "hash_algorithm", false)                                                     \
+    X(HASH_ALGORITHM, "hash_algorithm", true)                                                      \
     X(LRU_CRAWLER, "lru_crawler", true)                                                            \
     X(NO_LRU_CRAWLER, "no_lru_crawler", true)                                                      \
     X(LRU_CRAWLER_SLEEP, "lru_crawler_sleep", true)                                                \
@@ -58,7 +57,7 @@
     X(WARM_MAX_FACTOR, "warm_max_factor", false)                                                   \
     X(TEMPORARY_TTL, "temporary_ttl", true)                                                        \
     X(WATCHER_LOGBUF_SIZE, "watcher_logbuf_size", true)                                            \
-    X(WORKER_LOGBUF_SIZE, "worker_logbuf_size", false)                                             \
+    X(WORKER_LOGBUF_SIZE, "worker_logbuf_size", true)                                              \
     X(TRACK_SIZES, "track_sizes", true)                                                            \
     X(SLAB_REASSIGN, "slab_reassign", true)                                                        \
     X(NO_SLAB_REASSIGN, "no_slab_reassign", true)                                                  \
@@ -67,27 +66,11 @@
     X(SLAB_AUTOMOVE_RATIO, "slab_automove_ratio", true)                                            \
     X(SLAB_AUTOMOVE_WINDOW, "slab_automove_window", true)                                          \
     X(SLAB_SIZES, "slab_sizes", false)                                                             \
-    X(INLINE_ASCII_RESP, "inline_ascii_resp", false)                                               \
-    X(NO_INLINE_ASCII_RESP, "no_inline_ascii_resp", false)                                         \
-    X(DROP_PRIVILEGES, "drop_privileges", false)                                                   \
-    X(NO_DROP_PRIVILEGES, "no_drop_privileges", false)                                             \
-    X(RESP_OBJ_MEM_LIMIT, "resp_obj_mem_limit", false)                                             \
-    X(SOCK_COOKIE_ID, "sock_cookie_id", false)                                                     \
-    X(EXT_PATH, "ext_path", false)                                                                 \
-    X(EXT_PAGE_SIZE, "ext_page_size", false)                                                       \
-    X(EXT_WBUF_SIZE, "ext_wbuf_size", false)                                                       \
-    X(EXT_THREADS, "ext_threads", false)                                                           \
-    X(EXT_IO_DEPTH, "ext_io_depth", false)                                                         \
-    X(EXT_ITEM_SIZE, "ext_item_size", false)                                                       \
-    X(EXT_ITEM_AGE, "ext_item_age", false)                                                         \
-    X(EXT_LOW_TTL, "ext_low_ttl", false)                                                           \
-    X(EXT_RECACHE_RATE, "ext_recache_rate", false)                                                 \
-    X(EXT_COMPACT_UNDER, "ext_compact_under", false)                                               \
-    X(EXT_DROP_UNDER, "ext_drop_under", false)                                                     \
-    X(EXT_MAX_SLEEP, "ext_max_sleep", false)                                                       \
-    X(EXT_MAX_FRAG, "ext_max_frag", false)                                                         \
-    X(EXT_DROP_UNREAD, "ext_drop_unread", false)                                                   \
-    X(SLAB_AUTOMOVE_FREERATIO, "slab_automove_freeratio", false)                                   \
+    X(INLINE_ASCII_RESP, "inline_ascii_resp", true)                                                \
+    X(NO_INLINE_ASCII_RESP, "no_inline_ascii_resp", true)                                          \
+    X(NO_DROP_PRIVILEGES, "no_drop_privileges", true)                                              \
+    X(RESP_OBJ_MEM_LIMIT, "resp_obj_mem_limit", true)                                              \
+    X(SOCK_COOKIE_ID, "sock_cookie_id", true)                                                      \
     X(SSL_CHAIN_CERT, "ssl_chain_cert", false)                                                     \
     X(SSL_KEY, "ssl_key", false)                                                                   \
     X(SSL_VERIFY_MODE, "ssl_verify_mode", false)                                                   \
@@ -148,21 +131,6 @@ static bool
 scan_i32_str(const char *v, int32_t *out)
 {
     return mm_scan_i32(v, v + strlen(v), out);
-}
-
-/* memcached's safe_strtod: strtod must consume something, then the end of
- * the string or white space must follow. */
-static bool
-scan_double_str(const char *v, double *out)
-{
-    char *end = NULL;
-    double d = strtod(v, &end);
-
-    if (end == v || (*end != '\0' && *end != ' ' && *end != '\t' && *end != '\n')) {
-        return false;
-    }
-    *out = d;
-    return true;
 }
 
 static enum mm_settings_rc
@@ -258,7 +226,6 @@ mm_settings_init(struct mm_settings *s)
     c->slab_automove_ratio = 0.8;
     c->slab_automove_window = 30;
     c->lru_crawler_sleep = 100;
-    c->hash_algorithm = "murmur3";
     c->hot_lru_pct = 20;
     c->warm_lru_pct = 40;
     c->hot_max_factor = 0.2;
@@ -470,18 +437,6 @@ xopt_u32(struct mm_settings *s, FILE *err, const char *name, const char *val, ui
 }
 
 static enum mm_settings_rc
-xopt_double(struct mm_settings *s, FILE *err, const char *name, const char *val, double *dst)
-{
-    if (val == NULL) {
-        return missing(s, err, name);
-    }
-    if (!scan_double_str(val, dst)) {
-        return unparsable(s, err, name);
-    }
-    return MM_SETTINGS_OK;
-}
-
-static enum mm_settings_rc
 xopt_string(struct mm_settings *s, FILE *err, const char *name, const char *val, const char **dst)
 {
     if (val == NULL) {
@@ -595,17 +550,6 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
         c->lru_crawler = false;
         c->slab_reassign = false;
         c->hash_algorithm = "jenkins";
-        break;
-    case XOPT_TAIL_REPAIR_TIME:
-        if (val == NULL) {
-            fprintf(err, "Missing numeric argument for tail_repair_time\n");
-            return fail(s, 1);
-        }
-        c->tail_repair_time = c_atoi(val);
-        if (c->tail_repair_time < 10) {
-            fprintf(err, "Cannot set tail_repair_time to less than 10 seconds\n");
-            return fail(s, 1);
-        }
         break;
     case XOPT_HASH_ALGORITHM:
         if (val == NULL) {
@@ -737,65 +681,26 @@ apply_xopt(struct mm_settings *s, int id, const char *val, FILE *err)
         return xopt_string(s, err, name, val, &c->slab_sizes);
     case XOPT_INLINE_ASCII_RESP:
     case XOPT_NO_INLINE_ASCII_RESP:
-        break;
-    case XOPT_DROP_PRIVILEGES:
-        c->drop_privileges = true;
+        /* Both are accepted and ignored by memcached 1.6 itself: replies
+         * look the same either way. */
         break;
     case XOPT_NO_DROP_PRIVILEGES:
+        /* No sandbox is asked for, and mmem sets up none. */
         c->drop_privileges = false;
         break;
     case XOPT_RESP_OBJ_MEM_LIMIT:
-        fprintf(err, "DEPRECATED: resp_obj_mem_limit no longer used. See read_buf_mem_limit,\n"
-                     "           which may be smaller than the old limit.\n");
+        /* memcached 1.6.18 ignores the value after this one line, so the
+         * line is all a user gets there too. */
+        fprintf(err, "DEPRECATED: resp_obj_mem_limit no longer used. See read_buf_mem_limit,\n");
         break;
     case XOPT_SOCK_COOKIE_ID:
-        return xopt_string(s, err, name, val, &c->sock_cookie_id);
-    case XOPT_EXT_PATH:
+        /* memcached crashes without a value; mmem refuses. Read as
+         * strtoul, so a word is 0, and 0 sets no mark. */
         if (val == NULL) {
-            fprintf(err, "missing argument to ext_path, ie: ext_path=/d/file:5G\n");
-            return fail(s, 1);
+            return missing(s, err, name);
         }
-        if (strrchr(val, ':') == NULL) {
-            fprintf(err, "must supply size to ext_path, ie: ext_path=/f/e:64m (M|G|T|P "
-                         "supported)\n");
-            fprintf(err, "failed to parse ext_path argument\n");
-            return fail(s, 1);
-        }
-        c->ext_path = val;
+        c->sock_cookie_id = (uint32_t)strtoul(val, NULL, 10);
         break;
-    case XOPT_EXT_PAGE_SIZE:
-        if (c->ext_path != NULL) {
-            fprintf(err, "Must specify ext_page_size before any ext_path arguments\n");
-            return fail(s, 1);
-        }
-        return xopt_u32(s, err, name, val, 1, &c->ext_page_size);
-    case XOPT_EXT_WBUF_SIZE:
-        return xopt_u32(s, err, name, val, 1024 * 1024, &c->ext_wbuf_size);
-    case XOPT_EXT_THREADS:
-        return xopt_u32(s, err, name, val, 1, &c->ext_threads);
-    case XOPT_EXT_IO_DEPTH:
-        return xopt_u32(s, err, name, val, 1, &c->ext_io_depth);
-    case XOPT_EXT_ITEM_SIZE:
-        return xopt_u32(s, err, name, val, 1, &c->ext_item_size);
-    case XOPT_EXT_ITEM_AGE:
-        return xopt_u32(s, err, name, val, 1, &c->ext_item_age);
-    case XOPT_EXT_LOW_TTL:
-        return xopt_u32(s, err, name, val, 1, &c->ext_low_ttl);
-    case XOPT_EXT_RECACHE_RATE:
-        return xopt_u32(s, err, name, val, 1, &c->ext_recache_rate);
-    case XOPT_EXT_COMPACT_UNDER:
-        return xopt_u32(s, err, name, val, 1, &c->ext_compact_under);
-    case XOPT_EXT_DROP_UNDER:
-        return xopt_u32(s, err, name, val, 1, &c->ext_drop_under);
-    case XOPT_EXT_MAX_SLEEP:
-        return xopt_u32(s, err, name, val, 1, &c->ext_max_sleep);
-    case XOPT_EXT_MAX_FRAG:
-        return xopt_double(s, err, name, val, &c->ext_max_frag);
-    case XOPT_EXT_DROP_UNREAD:
-        c->ext_drop_unread = true;
-        break;
-    case XOPT_SLAB_AUTOMOVE_FREERATIO:
-        return xopt_double(s, err, name, val, &c->slab_automove_freeratio);
     case XOPT_SSL_CHAIN_CERT:
         return xopt_string(s, err, name, val, &c->ssl_chain_cert);
     case XOPT_SSL_KEY:
@@ -898,8 +803,10 @@ mm_settings_usage(FILE *out)
 {
     fprintf(out, "%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
     fprintf(out,
-            "-p, --port=<num>          TCP port to listen on (default: 11211; 0 picks a free one)\n"
-            "-U, --udp-port=<num>      UDP port to listen on (default: 0, off)\n"
+            "-p, --port=<num>          TCP port to listen on (default: 11211; 0: no TCP,\n"
+            "                          -1: a free port)\n"
+            "-U, --udp-port=<num>      UDP port to listen on (default: 0, off; -1: a free\n"
+            "                          port); given alone, TCP listens on it too\n"
             "-s, --unix-socket=<file>  listen on this UNIX socket instead of TCP\n"
             "-a, --unix-mask=<mask>    permissions of the UNIX socket, octal (default: 700)\n"
             "-A, --enable-shutdown     allow the ascii \"shutdown\" command\n"
@@ -971,22 +878,23 @@ mm_settings_usage(FILE *out)
         "   - lru_crawler_sleep:   microseconds of pause per 1,000 items (default: 100)\n"
         "   - lru_crawler_tocrawl: items per class per run, 0 = all (default: 0)\n"
         "   - temporary_ttl:       items with a TTL up to this are never evicted\n"
+        "   - worker_logbuf_size:  accepted; watch lines go straight to each watcher's\n"
+        "                          buffer, none wait per worker (default: 64)\n"
+        "   - hash_algorithm:      jenkins, murmur3 or xxh3: the name \"stats settings\"\n"
+        "                          reports; mmem hashes keys with xxh64 whatever it says\n"
+        "   - sock_cookie_id:      SO_MARK of the listening sockets, for firewalls\n"
+        "   - no_drop_privileges:  no system call sandbox (mmem has none to drop)\n"
+        "   - inline_ascii_resp, no_inline_ascii_resp, resp_obj_mem_limit: accepted and\n"
+        "                          ignored, as memcached 1.6 does\n"
         "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
-        "   - tail_repair_time, hash_algorithm (jenkins, murmur3, xxh3)\n"
         "   - lru_maintainer, no_lru_maintainer, hot_lru_pct, warm_lru_pct,\n"
         "     hot_max_factor, warm_max_factor\n"
-        "   - worker_logbuf_size\n"
-        "   - slab_automove_freeratio, slab_sizes\n"
-        "   - inline_ascii_resp, no_inline_ascii_resp, drop_privileges,\n"
-        "     no_drop_privileges, resp_obj_mem_limit, sock_cookie_id\n"
-        "   - ext_path, ext_page_size, ext_wbuf_size, ext_threads, ext_io_depth,\n"
-        "     ext_item_size, ext_item_age, ext_low_ttl, ext_recache_rate,\n"
-        "     ext_compact_under, ext_drop_under, ext_max_sleep, ext_max_frag,\n"
-        "     ext_drop_unread\n"
+        "   - slab_sizes\n"
         "   - ssl_chain_cert, ssl_key, ssl_keyformat, ssl_verify_mode, ssl_ciphers,\n"
         "     ssl_ca_cert, ssl_wbuf_size, ssl_session_cache, ssl_kernel_tls,\n"
         "     ssl_min_version\n"
-        "Environment: MEMCACHED_PORT_FILENAME=<file> gets \"TCP INET: <port>\" lines.\n");
+        "Environment: MEMCACHED_PORT_FILENAME=<file> gets \"TCP INET: <port>\" and\n"
+        "\"UDP INET: <port>\" lines (INET6 for IPv6) for the ports bound.\n");
 }
 
 void
@@ -1151,12 +1059,14 @@ parse_one(struct mm_settings *s, int c, const char *arg, FILE *out, FILE *err)
         return unsupported(s, err, "-Z", "TLS");
     case 'p':
         s->port = c_atoi(arg);
+        s->port_given = true;
         break;
     case 's':
         s->socketpath = arg;
         break;
     case 'U':
         s->udp_port = c_atoi(arg);
+        s->udp_port_given = true;
         break;
     case 'm':
         /* As memcached: atoi() megabytes, so "-m 1g" is 1 MB and "-m -1" is
@@ -1404,14 +1314,15 @@ mm_settings_check(struct mm_settings *s, FILE *err)
         fprintf(err, "temporary_ttl requires lru_maintainer to be enabled\n");
         return fail(s, MM_SETTINGS_EX_USAGE);
     }
-    /* memcached checks only the upper bound and fails later for negative
-     * ports; mmem refuses them here with the same message. */
-    if (s->port > 65535 || s->port < 0) {
-        fprintf(err, "ERROR: Invalid port number %d.\n", s->port);
-        return fail(s, MM_SETTINGS_EX_USAGE);
+    /* -U alone serves TCP on the UDP port too, as memcached does. */
+    if (s->udp_port_given && s->udp_port != 0 && !s->port_given) {
+        s->port = s->udp_port;
     }
-    if (s->udp_port > 65535 || s->udp_port < 0) {
-        fprintf(err, "ERROR: Invalid port number %d.\n", s->udp_port);
+    /* Only the TCP port's upper bound is checked here, as in memcached; a
+     * negative port other than -1 (ephemeral) fails when it is bound, and
+     * a UDP port above 65535 is bound modulo 65536, as getaddrinfo reads it. */
+    if (s->port > 65535) {
+        fprintf(err, "ERROR: Invalid port number %d.\n", s->port);
         return fail(s, MM_SETTINGS_EX_USAGE);
     }
     /* Auth pins the protocol: ASCII tokens (-Y) only exist in text, SASL
@@ -1520,7 +1431,9 @@ mm_settings_emit(const struct mm_settings *s, mm_settings_emit_fn fn, void *arg)
     emit_fmt(&e, "tail_repair_time", "%d", c->tail_repair_time);
     emit_bool(&e, "flush_enabled", s->flush_enabled);
     emit_bool(&e, "dump_enabled", s->dump_enabled);
-    emit_str(&e, "hash_algorithm", MM_HASH_NAME);
+    /* The hash only decides where a key lives inside mmem; a name the
+     * user chose (or no_modern's) is reported as given. */
+    emit_str(&e, "hash_algorithm", c->hash_algorithm != NULL ? c->hash_algorithm : MM_HASH_NAME);
     emit_bool(&e, "lru_maintainer_thread", c->lru_maintainer);
     emit_bool(&e, "lru_segmented", c->lru_maintainer);
     emit_fmt(&e, "hot_lru_pct", "%d", c->hot_lru_pct);

@@ -52,6 +52,8 @@ struct mm_listener {
     int nsocks;
     char *unix_path; /* unlinked on destroy */
     time_t created;
+    FILE *portfile;     /* $MEMCACHED_PORT_FILENAME.lck while binding */
+    char *portfile_tmp; /* its name; renamed by announce */
 
     struct mm_ev_loop *loop;
     struct mm_ev_wake *wake;
@@ -94,6 +96,9 @@ sock_add(struct mm_listener *l, int fd, int family, enum mm_conn_transport trans
         } else if (ss.ss_family == AF_INET6) {
             ls->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         }
+    }
+    if (transport == MM_CONN_TCP && l->portfile != NULL) {
+        mm_listener_portfile_line(l->portfile, "TCP", family, ls->port);
     }
     return 0;
 }
@@ -152,50 +157,60 @@ bind_addr(struct mm_listener *l, int fd, const struct addrinfo *ai, bool ephemer
     return bind(fd, ai->ai_addr, ai->ai_addrlen);
 }
 
-/* Bind every address host resolves to. host NULL = all interfaces. */
+/* Bind every address host resolves to. host NULL = all interfaces. On
+ * failure returns -1 with *why set to the errno memcached's final message
+ * reports, after the first line it prints itself (see listener.h). */
 static int
-bind_tcp(struct mm_listener *l, const char *host, int port)
+bind_tcp(struct mm_listener *l, const char *host, int port, int *why)
 {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
     int bound = 0;
     int rc;
 
-    snprintf(portstr, sizeof(portstr), "%d", port > 0 ? port : 0);
+    mm_listener_port_service(port, portstr, sizeof(portstr));
     memset(&hints, 0, sizeof(hints));
     hints.ai_flags = AI_PASSIVE;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     rc = getaddrinfo(host, portstr, &hints, &res);
     if (rc != 0) {
-        mm_log_error("getaddrinfo(%s): %s", host != NULL ? host : "*", gai_strerror(rc));
+        *why = mm_listener_gai_error(rc);
         return -1;
     }
+    *why = 0;
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         int fd =
             socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 
         if (fd < 0) {
-            if (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT) {
-                continue; /* e.g. no IPv6 in this kernel */
+            *why = errno;
+            if (errno == EMFILE) {
+                mm_log_error("server_socket: %s", strerror(errno));
+                freeaddrinfo(res);
+                return -1;
             }
-            mm_log_error("socket(): %s", strerror(errno));
-            freeaddrinfo(res);
-            return -1;
+            continue; /* e.g. no IPv6 in this kernel: try the next one */
         }
         tune_listener(fd, ai->ai_family);
+        mm_listener_mark(l->s, fd);
         if (bind_addr(l, fd, ai, port <= 0) != 0) {
             int e = errno;
 
             close(fd);
-            if (e == EADDRNOTAVAIL && ai->ai_family == AF_INET6 && host == NULL) {
-                continue; /* IPv6 wildcard on a host without IPv6 */
+            *why = e;
+            /* Taken already, or the IPv6 wildcard on a host without IPv6:
+             * the other addresses may do (memcached skips the first). */
+            if (e == EADDRINUSE ||
+                (e == EADDRNOTAVAIL && ai->ai_family == AF_INET6 && host == NULL)) {
+                continue;
             }
-            mm_log_error("failed to listen on TCP port %s: %s", portstr, strerror(e));
+            mm_log_error("bind(): %s", strerror(e));
             freeaddrinfo(res);
             return -1;
         }
         if (listen(fd, l->s->backlog > 0 ? l->s->backlog : 1024) != 0) {
+            *why = errno;
             mm_log_error("listen(): %s", strerror(errno));
             close(fd);
             freeaddrinfo(res);
@@ -208,26 +223,22 @@ bind_tcp(struct mm_listener *l, const char *host, int port)
         bound++;
     }
     freeaddrinfo(res);
-    if (bound == 0) {
-        mm_log_error("failed to listen on %s port %s: no usable address", host != NULL ? host : "*",
-                     portstr);
-        return -1;
-    }
-    return 0;
+    return bound > 0 ? 0 : -1;
 }
 
 /* One -l entry: the split follows memcached (settings.c does it). */
 static int
-bind_item(struct mm_listener *l, const char *item)
+bind_item(struct mm_listener *l, const char *item, int *why)
 {
     char host[256];
     int port = l->s->port;
 
     if (mm_settings_split_listen(item, host, sizeof(host), &port) != 0) {
         mm_log_error("bad listen address: %s", item);
+        *why = EINVAL;
         return -1;
     }
-    return bind_tcp(l, host[0] != '\0' ? host : NULL, port);
+    return bind_tcp(l, host[0] != '\0' ? host : NULL, port, why);
 }
 
 static int
@@ -274,20 +285,55 @@ bind_unix(struct mm_listener *l, const char *path)
     return sock_add(l, fd, AF_UNIX, MM_CONN_UNIX);
 }
 
+/* memcached writes the port file only when it listens on the network,
+ * through "<name>.lck" opened for appending before the first bind; a
+ * failed start leaves that file behind, as memcached's does. */
+static void
+open_portfile(struct mm_listener *l)
+{
+    const char *fname = getenv("MEMCACHED_PORT_FILENAME");
+    size_t len;
+
+    if (fname == NULL) {
+        return;
+    }
+    len = strlen(fname) + sizeof(".lck");
+    l->portfile_tmp = mm_malloc(len);
+    snprintf(l->portfile_tmp, len, "%s.lck", fname);
+    l->portfile = fopen(l->portfile_tmp, "a");
+    if (l->portfile == NULL) {
+        /* A warning only: memcached goes on without the file. */
+        mm_log_error("Failed to open \"%s\": %s", l->portfile_tmp, strerror(errno));
+        mm_free(l->portfile_tmp);
+        l->portfile_tmp = NULL;
+    }
+}
+
 static int
 bind_all(struct mm_listener *l)
 {
     const struct mm_settings *s = l->s;
     int i;
 
+    int why = 0;
+
     if (s->socketpath != NULL) {
         return bind_unix(l, s->socketpath);
     }
+    open_portfile(l);
+    if (s->port == 0) {
+        return 0; /* -p 0: no TCP at all, as in memcached */
+    }
     if (s->nlisten == 0) {
-        return bind_tcp(l, NULL, s->port);
+        if (bind_tcp(l, NULL, s->port, &why) != 0) {
+            mm_log_error("failed to listen on TCP port %d: %s", s->port, strerror(why));
+            return -1;
+        }
+        return 0;
     }
     for (i = 0; i < s->nlisten; i++) {
-        if (bind_item(l, s->listen[i]) != 0) {
+        if (bind_item(l, s->listen[i], &why) != 0) {
+            mm_listener_fail_interfaces(s, why);
             return -1;
         }
     }
@@ -302,7 +348,7 @@ mm_listener_create(const struct mm_listener_cfg *cfg)
     l->cfg = *cfg;
     l->s = cfg->settings;
     l->created = time(NULL);
-    if (bind_all(l) != 0 || l->nsocks == 0) {
+    if (bind_all(l) != 0) {
         mm_listener_destroy(&l);
         return NULL;
     }
@@ -316,15 +362,26 @@ mm_listener_create(const struct mm_listener_cfg *cfg)
 }
 
 int
+mm_listener_nsocks(const struct mm_listener *l)
+{
+    return l->nsocks;
+}
+
+int
 mm_listener_port(const struct mm_listener *l)
 {
     return first_tcp_port(l);
 }
 
-void
-mm_listener_announce(const struct mm_listener *l)
+FILE *
+mm_listener_portfile(const struct mm_listener *l)
 {
-    const char *fname = getenv("MEMCACHED_PORT_FILENAME");
+    return l->portfile;
+}
+
+void
+mm_listener_announce(struct mm_listener *l)
+{
     int port = first_tcp_port(l);
 
     if (l->s->ready_fd >= 0) {
@@ -336,33 +393,64 @@ mm_listener_announce(const struct mm_listener *l)
         }
         close(l->s->ready_fd);
     }
-    if (fname != NULL && fname[0] != '\0') {
-        /* Written under a temporary name and renamed, so that a reader never
-         * sees half a file (memcached's tests poll for it). */
-        size_t len = strlen(fname) + 5;
-        char *tmp = mm_malloc(len);
-        FILE *f;
-        int i;
+    if (l->portfile != NULL) {
+        /* Complete now: the rename shows a reader the whole file at once
+         * (memcached's tests poll for it). */
+        const char *fname = getenv("MEMCACHED_PORT_FILENAME");
+        int bad = fclose(l->portfile);
 
-        snprintf(tmp, len, "%s.lck", fname);
-        f = fopen(tmp, "w");
-        if (f == NULL) {
-            mm_log_warn("cannot write %s: %s", tmp, strerror(errno));
-            mm_free(tmp);
-            return;
+        l->portfile = NULL;
+        if (bad != 0 || fname == NULL || rename(l->portfile_tmp, fname) != 0) {
+            mm_log_warn("cannot write %s: %s", l->portfile_tmp, strerror(errno));
         }
-        for (i = 0; i < l->nsocks; i++) {
-            const struct listener_sock *ls = &l->socks[i];
-
-            if (ls->transport == MM_CONN_TCP) {
-                fprintf(f, "TCP INET%s: %d\n", ls->family == AF_INET6 ? "6" : "", ls->port);
-            }
-        }
-        if (fclose(f) != 0 || rename(tmp, fname) != 0) {
-            mm_log_warn("cannot write %s: %s", fname, strerror(errno));
-        }
-        mm_free(tmp);
+        mm_free(l->portfile_tmp);
+        l->portfile_tmp = NULL;
     }
+}
+
+void
+mm_listener_mark(const struct mm_settings *s, int fd)
+{
+    int mark = (int)s->compat.sock_cookie_id;
+
+    /* A firewall may match on the mark. Without the privilege for it this
+     * is a warning, as in memcached. */
+    if (mark != 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
+        mm_log_error("setsockopt: %s", strerror(errno));
+    }
+}
+
+void
+mm_listener_portfile_line(FILE *f, const char *proto, int family, int port)
+{
+    fprintf(f, "%s INET%s: %d\n", proto, family == AF_INET6 ? "6" : "", port);
+}
+
+void
+mm_listener_port_service(int port, char *buf, size_t len)
+{
+    /* -1 asks for any port; other values go to getaddrinfo as memcached
+     * passes them (a negative one fails there, 65536 and up wrap). */
+    snprintf(buf, len, "%d", port == -1 ? 0 : port);
+}
+
+int
+mm_listener_gai_error(int rc)
+{
+    if (rc == EAI_SYSTEM) {
+        int e = errno;
+
+        mm_log_error("getaddrinfo(): %s", strerror(e));
+        return e;
+    }
+    mm_log_error("getaddrinfo(): %s", gai_strerror(rc));
+    return 0; /* memcached's errno is untouched: its last line says Success */
+}
+
+void
+mm_listener_fail_interfaces(const struct mm_settings *s, int why)
+{
+    mm_log_error("failed to listen on one of interface(s) %s: %s", s->inter, strerror(why));
 }
 
 /* ---- accepting ---------------------------------------------------------- */
@@ -577,6 +665,10 @@ mm_listener_destroy(struct mm_listener **lp)
     if (l->unix_path != NULL) {
         (void)unlink(l->unix_path);
         free(l->unix_path);
+    }
+    if (l->portfile != NULL) {
+        (void)fclose(l->portfile); /* the .lck stays, as memcached's does */
+        mm_free(l->portfile_tmp);
     }
     mm_free(l);
     *lp = NULL;

@@ -222,7 +222,8 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
     lc.reserved_fds = 5u * srv->nworkers;
     lc.backend = s->ev_backend;
     srv->listener = mm_listener_create(&lc);
-    if (srv->listener == NULL || mm_udp_bind(s, &srv->udp) != 0) {
+    if (srv->listener == NULL ||
+        mm_udp_bind(s, &srv->udp, mm_listener_portfile(srv->listener)) != 0) {
         mm_server_destroy(&srv);
         return NULL;
     }
@@ -241,6 +242,15 @@ void
 mm_server_set_watch(struct mm_server *srv, struct mm_watch *watch)
 {
     srv->env.watch = watch;
+}
+
+unsigned long
+mm_server_fixed_conns(const struct mm_server *srv)
+{
+    /* As memcached counts them: each listening socket is a connection, each
+     * UDP socket one per worker, plus the descriptors held in reserve. */
+    return (unsigned long)mm_listener_nsocks(srv->listener) +
+           (unsigned long)srv->udp.n * srv->nworkers + 5ul * srv->nworkers;
 }
 
 int
@@ -283,7 +293,6 @@ mm_server_start(struct mm_server *srv)
         return -1;
     }
     mm_listener_announce(srv->listener);
-    mm_udp_announce(&srv->udp);
     return 0;
 }
 

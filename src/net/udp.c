@@ -12,6 +12,7 @@
 #include "mmem/cmd_binary.h"
 #include "mmem/conn.h"
 #include "mmem/ev.h"
+#include "mmem/listener.h"
 #include "mmem/log.h"
 #include "mmem/out.h"
 #include "mmem/protocol_binary.h"
@@ -143,24 +144,28 @@ socks_add(struct mm_udp_socks *socks, int fd, int family)
     return 0;
 }
 
+/* Bind every address host resolves to, failing as bind_tcp in listener.c
+ * does (*why: the errno of memcached's last line). */
 static int
-bind_udp(struct mm_udp_socks *socks, const char *host, int port)
+bind_udp(const struct mm_settings *s, struct mm_udp_socks *socks, const char *host, int port,
+         int *why)
 {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
     int bound = 0;
     int rc;
 
-    snprintf(portstr, sizeof(portstr), "%d", port);
+    mm_listener_port_service(port, portstr, sizeof(portstr));
     memset(&hints, 0, sizeof(hints));
     hints.ai_flags = AI_PASSIVE;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
     rc = getaddrinfo(host, portstr, &hints, &res);
     if (rc != 0) {
-        mm_log_error("getaddrinfo(%s): %s", host != NULL ? host : "*", gai_strerror(rc));
+        *why = mm_listener_gai_error(rc);
         return -1;
     }
+    *why = 0;
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         int one = 1;
         int sndbuf = UDP_SNDBUF_WANT;
@@ -168,15 +173,17 @@ bind_udp(struct mm_udp_socks *socks, const char *host, int port)
             socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 
         if (fd < 0) {
-            if (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT) {
-                continue;
+            *why = errno;
+            if (errno == EMFILE) {
+                mm_log_error("server_socket: %s", strerror(errno));
+                freeaddrinfo(res);
+                return -1;
             }
-            mm_log_error("socket(): %s", strerror(errno));
-            freeaddrinfo(res);
-            return -1;
+            continue;
         }
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+        mm_listener_mark(s, fd);
         if (ai->ai_family == AF_INET6) {
             /* The IPv4 wildcard gets its own socket, as for TCP. */
             (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -185,10 +192,12 @@ bind_udp(struct mm_udp_socks *socks, const char *host, int port)
             int e = errno;
 
             close(fd);
-            if (e == EADDRNOTAVAIL && ai->ai_family == AF_INET6 && host == NULL) {
-                continue; /* IPv6 wildcard on a host without IPv6 */
+            *why = e;
+            if (e == EADDRINUSE ||
+                (e == EADDRNOTAVAIL && ai->ai_family == AF_INET6 && host == NULL)) {
+                continue;
             }
-            mm_log_error("failed to listen on UDP port %s: %s", portstr, strerror(e));
+            mm_log_error("bind(): %s", strerror(e));
             freeaddrinfo(res);
             return -1;
         }
@@ -199,31 +208,27 @@ bind_udp(struct mm_udp_socks *socks, const char *host, int port)
         bound++;
     }
     freeaddrinfo(res);
-    if (bound == 0) {
-        mm_log_error("failed to listen on %s UDP port %s: no usable address",
-                     host != NULL ? host : "*", portstr);
-        return -1;
-    }
-    return 0;
+    return bound > 0 ? 0 : -1;
 }
 
 int
-mm_udp_bind(const struct mm_settings *s, struct mm_udp_socks *socks)
+mm_udp_bind(const struct mm_settings *s, struct mm_udp_socks *socks, FILE *portfile)
 {
+    int why = 0;
     int i;
 
     memset(socks, 0, sizeof(*socks));
     /* As in memcached: -U 0 is off, and a unix socket replaces the network
      * listeners, UDP included. */
-    if (s->udp_port <= 0 || s->socketpath != NULL) {
+    if (s->udp_port == 0 || s->socketpath != NULL) {
         return 0;
     }
     if (s->nlisten == 0) {
-        if (bind_udp(socks, NULL, s->udp_port) != 0) {
+        if (bind_udp(s, socks, NULL, s->udp_port, &why) != 0) {
+            mm_log_error("failed to listen on UDP port %d: %s", s->udp_port, strerror(why));
             mm_udp_close(socks);
             return -1;
         }
-        return 0;
     }
     for (i = 0; i < s->nlisten; i++) {
         char host[256];
@@ -234,10 +239,14 @@ mm_udp_bind(const struct mm_settings *s, struct mm_udp_socks *socks)
             mm_udp_close(socks);
             return -1;
         }
-        if (bind_udp(socks, host[0] != '\0' ? host : NULL, port) != 0) {
+        if (bind_udp(s, socks, host[0] != '\0' ? host : NULL, port, &why) != 0) {
+            mm_listener_fail_interfaces(s, why);
             mm_udp_close(socks);
             return -1;
         }
+    }
+    for (i = 0; portfile != NULL && i < socks->n; i++) {
+        mm_listener_portfile_line(portfile, "UDP", socks->family[i], socks->port[i]);
     }
     return 0;
 }
@@ -251,29 +260,6 @@ mm_udp_close(struct mm_udp_socks *socks)
         close(socks->fd[i]);
     }
     socks->n = 0;
-}
-
-void
-mm_udp_announce(const struct mm_udp_socks *socks)
-{
-    const char *fname = getenv("MEMCACHED_PORT_FILENAME");
-    FILE *f;
-    int i;
-
-    if (fname == NULL || fname[0] == '\0' || socks->n == 0) {
-        return;
-    }
-    f = fopen(fname, "a");
-    if (f == NULL) {
-        mm_log_warn("cannot write %s: %s", fname, strerror(errno));
-        return;
-    }
-    for (i = 0; i < socks->n; i++) {
-        fprintf(f, "UDP INET%s: %d\n", socks->family[i] == AF_INET6 ? "6" : "", socks->port[i]);
-    }
-    if (fclose(f) != 0) {
-        mm_log_warn("cannot write %s: %s", fname, strerror(errno));
-    }
 }
 
 /* ---- the per-worker service --------------------------------------------- */

@@ -490,7 +490,7 @@ END_TEST
 
 START_TEST(test_ev_backend_unknown)
 {
-    const char *args[] = {"-u", "root", "-l", "127.0.0.1", "-p", "0", "-o", "ev_backend=bogus",
+    const char *args[] = {"-u", "root", "-l", "127.0.0.1", "-p", "-1", "-o", "ev_backend=bogus",
                           NULL};
     char *out;
     int st;

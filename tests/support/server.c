@@ -152,7 +152,8 @@ speaks_memcached(enum mm_tserver_kind kind)
 const char *
 mm_tserver_any_port(enum mm_tserver_kind kind)
 {
-    return speaks_memcached(kind) ? "-1" : "0";
+    (void)kind;
+    return "-1"; /* "-p 0" turns TCP off, in mmem as in memcached */
 }
 
 static int
@@ -425,8 +426,8 @@ mm_tserver_start(struct mm_tserver *s, enum mm_tserver_kind kind, unsigned flags
         args[nargs++] = "-l";
         args[nargs++] = "127.0.0.1";
         args[nargs++] = "-p";
-        /* memcached 1.6 reads "-p 0" as "no TCP"; "-p -1" is its ephemeral
-         * port (reported in the port file). mmem takes 0 for that. */
+        /* "-p 0" means "no TCP"; "-p -1" is an ephemeral port (reported
+         * in the port file, or on --ready-fd by mmem). */
         args[nargs++] = mm_tserver_any_port(kind);
     }
     if (use_ready) {

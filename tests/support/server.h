@@ -59,8 +59,8 @@ bool mm_tserver_target_external(void);
 int mm_tserver_start(struct mm_tserver *s, enum mm_tserver_kind kind, unsigned flags,
                      const char *const *argv);
 
-/* The -p value that asks kind for an ephemeral port: "-1" for memcached
- * (its "0" turns TCP off), "0" for mmem. For callers using F_NOLISTEN. */
+/* The -p value that asks kind for an ephemeral port: "-1" for both ("0"
+ * turns TCP off). For callers using F_NOLISTEN. */
 const char *mm_tserver_any_port(enum mm_tserver_kind kind);
 
 /* Same, arguments given as a NULL-terminated list. */

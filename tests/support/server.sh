@@ -47,7 +47,7 @@ mm_srv_start()
     *)
         # mmem writes "<port>\n" to the --ready-fd once it listens.
         # shellcheck disable=SC2086 # $user is zero or two words
-        "$bin" $user -l 127.0.0.1 -p 0 --ready-fd=9 "$@" 9>"$dir/ready" \
+        "$bin" $user -l 127.0.0.1 -p -1 --ready-fd=9 "$@" 9>"$dir/ready" \
             >"$dir/log" 2>&1 &
         ;;
     esac

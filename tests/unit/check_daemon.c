@@ -132,6 +132,38 @@ START_TEST(test_raise_nofile)
 }
 END_TEST
 
+/* -c up to a hard limit that cannot rise: the soft limit becomes the hard
+ * limit (memcached starts there); one more is refused. In a child, since
+ * a lowered hard limit may never come back. */
+START_TEST(test_raise_nofile_to_hard_limit)
+{
+    pid_t pid = fork();
+    int st = 0;
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct rlimit rl = {100, 300};
+        FILE *devnull = fopen("/dev/null", "w");
+
+        if (devnull == NULL || setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            _exit(2);
+        }
+        /* Root with CAP_SYS_RESOURCE may raise it anyway: then not testable. */
+        rl.rlim_max = 301 + MM_DAEMON_NOFILE_HEADROOM;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            _exit(0);
+        }
+        if (mm_daemon_raise_nofile(300, devnull) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+            rl.rlim_cur != 300 || rl.rlim_max != 300) {
+            _exit(3);
+        }
+        _exit(mm_daemon_raise_nofile(301, devnull) == 71 ? 0 : 4);
+    }
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+}
+END_TEST
+
 START_TEST(test_raise_nofile_impossible)
 {
     /* Beyond fs.nr_open, not even root may go. */
@@ -386,6 +418,7 @@ daemon_suite(void)
     tcase_add_test(tl, test_nofile_plan);
     tcase_add_test(tl, test_raise_nofile);
     tcase_add_test(tl, test_raise_nofile_impossible);
+    tcase_add_test(tl, test_raise_nofile_to_hard_limit);
     tcase_add_test(tl, test_raise_core);
     tcase_add_test(tl, test_lock_memory);
     suite_add_tcase(s, tl);

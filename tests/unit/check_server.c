@@ -33,7 +33,7 @@ static void
 base_settings(void)
 {
     memset(&settings, 0, sizeof(settings));
-    settings.port = 0;
+    settings.port = -1; /* a port the kernel picks (0 turns TCP off, as in memcached) */
     settings.access = 0700;
     settings.backlog = 128;
     settings.ready_fd = -1;

@@ -409,6 +409,7 @@ static const struct {
      64},
     {{"-p", "70000"}, "ERROR: Invalid port number 70000.\n", 64},
     {{"-p", "65536"}, "ERROR: Invalid port number 65536.\n", 64},
+    {{"-U", "65536"}, "ERROR: Invalid port number 65536.\n", 64}, /* -U alone: TCP too */
     {{"-N", "0"}, "Maximum number of NAPI IDs must be greater than 0\n", 1},
     {{"-N", "5"}, "Number of napi_ids(5) cannot be greater than number of threads(4)\n", 64},
     {{"-Q"}, "mmem: invalid option -- 'Q'\nIllegal argument \"?\"\n", 1},
@@ -445,8 +446,17 @@ static const struct {
     {{"-o", "slab_automove_ratio=0"}, "slab_automove_ratio must be > 0 and < 1\n", 1},
     {{"-o", "slab_automove_ratio=abc"}, "slab_automove_ratio must be > 0 and < 1\n", 1},
     {{"-o", "slab_automove_window=2"}, "slab_automove_window must be > 2\n", 1},
-    {{"-o", "tail_repair_time=5"}, "Cannot set tail_repair_time to less than 10 seconds\n", 1},
-    {{"-o", "tail_repair_time=abc"}, "Cannot set tail_repair_time to less than 10 seconds\n", 1},
+    /* Refused as a memcached without the feature knows no such name. */
+    {{"-o", "tail_repair_time=5"}, "Illegal suboption \"tail_repair_time=5\"\n", 1},
+    {{"-o", "tail_repair_time=60"}, "Illegal suboption \"tail_repair_time=60\"\n", 1},
+    {{"-o", "drop_privileges"}, "Illegal suboption \"drop_privileges\"\n", 1},
+    {{"-o", "ext_path=/tmp/x:64m"}, "Illegal suboption \"ext_path=/tmp/x:64m\"\n", 1},
+    {{"-o", "modern,ext_page_size=8"}, "Illegal suboption \"ext_page_size=8\"\n", 1},
+    {{"-o", "slab_automove_freeratio=0.1"},
+     "Illegal suboption \"slab_automove_freeratio=0.1\"\n",
+     1},
+    {{"-o", "ext_drop_unread"}, "Illegal suboption \"ext_drop_unread\"\n", 1},
+    {{"-o", "sock_cookie_id"}, "Missing sock_cookie_id argument\n", 1},
     {{"-o", "hash_algorithm=foo"}, "Unknown hash_algorithm option (jenkins, murmur3, xxh3)\n", 1},
     {{"-o", "hash_algorithm"}, "Missing hash_algorithm argument\n", 1},
     {{"-o", "lru_crawler_sleep=-1"}, "LRU crawler sleep must be between 0 and 1 second\n", 1},
@@ -469,31 +479,6 @@ static const struct {
     {{"-o", "watcher_logbuf_size=x"}, "could not parse argument to watcher_logbuf_size\n", 1},
     {{"-o", "watcher_logbuf_size=-1"}, "could not parse argument to watcher_logbuf_size\n", 1},
     {{"-o", "worker_logbuf_size"}, "Missing worker_logbuf_size argument\n", 1},
-    {{"-o", "ext_page_size"}, "Missing ext_page_size argument\n", 1},
-    {{"-o", "ext_page_size=x"}, "could not parse argument to ext_page_size\n", 1},
-    {{"-o", "ext_wbuf_size=x"}, "could not parse argument to ext_wbuf_size\n", 1},
-    {{"-o", "ext_threads"}, "Missing ext_threads argument\n", 1},
-    {{"-o", "ext_io_depth=x"}, "could not parse argument to ext_io_depth\n", 1},
-    {{"-o", "ext_item_size=x"}, "could not parse argument to ext_item_size\n", 1},
-    {{"-o", "ext_item_age"}, "Missing ext_item_age argument\n", 1},
-    {{"-o", "ext_low_ttl=x"}, "could not parse argument to ext_low_ttl\n", 1},
-    {{"-o", "ext_recache_rate=x"}, "could not parse argument to ext_recache_rate\n", 1},
-    {{"-o", "ext_compact_under"}, "Missing ext_compact_under argument\n", 1},
-    {{"-o", "ext_drop_under=x"}, "could not parse argument to ext_drop_under\n", 1},
-    {{"-o", "ext_max_sleep=x"}, "could not parse argument to ext_max_sleep\n", 1},
-    {{"-o", "ext_max_frag=x"}, "could not parse argument to ext_max_frag\n", 1},
-    {{"-o", "ext_max_frag"}, "Missing ext_max_frag argument\n", 1},
-    {{"-o", "slab_automove_freeratio=x"},
-     "could not parse argument to slab_automove_freeratio\n",
-     1},
-    {{"-o", "ext_path"}, "missing argument to ext_path, ie: ext_path=/d/file:5G\n", 1},
-    {{"-o", "ext_path=/tmp/x"},
-     "must supply size to ext_path, ie: ext_path=/f/e:64m (M|G|T|P supported)\n"
-     "failed to parse ext_path argument\n",
-     1},
-    {{"-o", "ext_path=/tmp/x:64m,ext_page_size=8"},
-     "Must specify ext_page_size before any ext_path arguments\n",
-     1},
     {{"-o", "ssl_chain_cert"}, "Missing ssl_chain_cert argument\n", 1},
     {{"-o", "ssl_key"}, "Missing ssl_key argument\n", 1},
     {{"-o", "ssl_ciphers"}, "Missing ssl_ciphers argument\n", 1},
@@ -578,8 +563,28 @@ END_TEST
 START_TEST(test_accepted_like_memcached)
 {
     /* Values memcached starts with, odd as some are. */
-    run("-R", "-1", "-b", "abc", "-U", "70000", NULL);
-    ck_assert_int_eq(R.rc, MM_SETTINGS_ERROR); /* mmem refuses the UDP port */
+    run("-R", "-1", "-b", "abc", "-p", "-1", "-U", "70000", NULL);
+    expect_ok(); /* bound modulo 65536, as getaddrinfo reads it */
+    ck_assert_int_eq(R.s.port, -1);
+    /* -U alone moves TCP to the UDP port; with -p, or -U 0, it does not. */
+    run("-U", "41161", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 41161);
+    ck_assert_int_eq(R.s.udp_port, 41161);
+    run("-U", "-1", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, -1);
+    run("-p", "11300", "-U", "41161", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 11300);
+    run("-U", "0", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 11211);
+    /* 0 turns TCP off and negative ports fail only when bound. */
+    run("-p", "0", "-U", "-5", NULL);
+    expect_ok();
+    ck_assert_int_eq(R.s.port, 0);
+    ck_assert_int_eq(R.s.udp_port, -5);
     run("-R", "-1", "-b", "abc", "-f", "1.01", "-I", "1536k", NULL);
     expect_ok();
     ck_assert_int_eq(R.s.reqs_per_event, -1);
@@ -695,10 +700,10 @@ START_TEST(test_help_lists_everything)
         "-N,",
         "--napi-ids",
         "--ready-fd",
-        /* every -o option memcached 1.6.18 documents, plus mmem's */
+        /* every -o option memcached 1.6.18 documents that mmem accepts,
+         * plus mmem's (those it refuses are checked below) */
         "maxconns_fast",
         "hashpower",
-        "tail_repair_time",
         "hash_algorithm",
         "no_lru_crawler",
         "lru_crawler_sleep",
@@ -719,20 +724,6 @@ START_TEST(test_help_lists_everything)
         "modern",
         "no_modern",
         "sock_cookie_id",
-        "ext_path",
-        "ext_page_size",
-        "ext_wbuf_size",
-        "ext_threads",
-        "ext_item_size",
-        "ext_item_age",
-        "ext_low_ttl",
-        "ext_drop_unread",
-        "ext_recache_rate",
-        "ext_compact_under",
-        "ext_drop_under",
-        "ext_max_frag",
-        "ext_max_sleep",
-        "slab_automove_freeratio",
         "ssl_chain_cert",
         "ssl_key",
         "ssl_keyformat",
@@ -753,6 +744,11 @@ START_TEST(test_help_lists_everything)
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         ck_assert_msg(strstr(R.out, flags[i]) != NULL, "-h does not mention %s", flags[i]);
     }
+    /* Tools grep -h for features: what is refused is not mentioned. */
+    ck_assert_msg(strstr(R.out, "ext_") == NULL, "-h mentions extstore");
+    ck_assert_msg(strstr(R.out, "tail_repair") == NULL, "-h mentions tail_repair_time");
+    ck_assert_msg(strstr(R.out, "freeratio") == NULL, "-h mentions slab_automove_freeratio");
+    ck_assert_msg(strstr(R.out, " drop_privileges") == NULL, "-h mentions drop_privileges");
     ck_assert_str_eq(R.err, "");
     ck_assert_int_eq(parse("--help", NULL), MM_SETTINGS_EXIT_OK);
 }
@@ -799,21 +795,18 @@ END_TEST
 
 START_TEST(test_xopts_noted)
 {
-    run("-o", "lru_crawler,ext_item_size=100,lru_crawler,hash_algorithm=xxh3", "-N", "2", "-o",
-        "ssl_chain_cert=/x,ext_drop_unread,idle_timeout=1", NULL);
+    run("-o", "lru_crawler,slab_reassign,lru_crawler,hash_algorithm=xxh3", "-N", "2", "-o",
+        "ssl_chain_cert=/x,sock_cookie_id=7,idle_timeout=1", NULL);
     expect_ok();
-    /* lru_crawler is applied (the crawler thread), so not noted. */
-    ck_assert_str_eq(mm_settings_noted(&R.s, 0), "ext_item_size");
-    ck_assert_str_eq(mm_settings_noted(&R.s, 1), "hash_algorithm");
-    ck_assert_str_eq(mm_settings_noted(&R.s, 2), "-N");
-    ck_assert_str_eq(mm_settings_noted(&R.s, 3), "ssl_chain_cert");
-    ck_assert_str_eq(mm_settings_noted(&R.s, 4), "ext_drop_unread");
-    ck_assert_ptr_null(mm_settings_noted(&R.s, 6));
+    /* lru_crawler and slab_reassign are applied (the crawler and the page
+     * mover), hash_algorithm and sock_cookie_id too: not noted. */
+    ck_assert_str_eq(mm_settings_noted(&R.s, 0), "-N");
+    ck_assert_str_eq(mm_settings_noted(&R.s, 1), "ssl_chain_cert");
+    ck_assert_ptr_null(mm_settings_noted(&R.s, 2));
     ck_assert_ptr_null(mm_settings_noted(&R.s, -1));
-    ck_assert_uint_eq(R.s.compat.ext_item_size, 100);
     ck_assert_str_eq(R.s.compat.hash_algorithm, "xxh3");
     ck_assert_str_eq(R.s.compat.ssl_chain_cert, "/x");
-    ck_assert(R.s.compat.ext_drop_unread);
+    ck_assert_uint_eq(R.s.compat.sock_cookie_id, 7);
 }
 END_TEST
 
@@ -828,7 +821,6 @@ static const char *const every_xopt[] = {
     "no_chunked_items",
     "modern",
     "no_modern",
-    "tail_repair_time=10",
     "hash_algorithm=jenkins",
     "hash_algorithm=murmur3",
     "lru_crawler",
@@ -855,25 +847,9 @@ static const char *const every_xopt[] = {
     "slab_sizes=100-200",
     "inline_ascii_resp",
     "no_inline_ascii_resp",
-    "drop_privileges",
     "no_drop_privileges",
     "resp_obj_mem_limit=3",
     "sock_cookie_id=5",
-    "ext_page_size=8",
-    "ext_path=/tmp/e:64m",
-    "ext_wbuf_size=8",
-    "ext_threads=2",
-    "ext_io_depth=2",
-    "ext_item_size=100",
-    "ext_item_age=5",
-    "ext_low_ttl=7",
-    "ext_recache_rate=9",
-    "ext_compact_under=3",
-    "ext_drop_under=4",
-    "ext_max_sleep=99",
-    "ext_max_frag=0.5",
-    "ext_drop_unread",
-    "slab_automove_freeratio=0.25",
     "ssl_chain_cert=/c",
     "ssl_key=/k",
     "ssl_verify_mode=3",
@@ -1092,10 +1068,10 @@ START_TEST(test_emit_values_follow_flags)
     run("-l", "127.0.0.1", "-l", "::1", "-p", "21045", "-U", "21046", "-vv", "-M", "-a", "755",
         "-A", "-f", "1.5", "-n", "64", "-t", "2", "-D", "x", "-R", "7", "-C", "-b", "99", "-B",
         "ascii", "-I", "2m", "-F", "-X", "-s", "/tmp/s", "-c", "50", "-m", "100", "-o",
-        "no_maxconns_fast,hashpower=20,idle_timeout=9,read_buf_mem_limit=3,tail_repair_time=20",
+        "no_maxconns_fast,hashpower=20,idle_timeout=9,read_buf_mem_limit=3,hash_algorithm=jenkins",
         "-o", "slab_automove_ratio=0.5,slab_automove_window=5,watcher_logbuf_size=8", "-o",
-        "hot_max_factor=0.5,warm_max_factor=1.5,ext_wbuf_size=8,ssl_min_version=3", "-N", "2", "-o",
-        "ssl_ciphers=ALL,ssl_key=/k,ext_max_frag=0.5,slab_automove_freeratio=0.25", NULL);
+        "hot_max_factor=0.5,warm_max_factor=1.5,ssl_min_version=3", "-N", "2", "-o",
+        "ssl_ciphers=ALL,ssl_key=/k", NULL);
     expect_ok();
     mm_settings_emit(&R.s, capture_emit, &c);
     ck_assert_str_eq(captured(&c, "maxbytes"), "104857600");
@@ -1124,7 +1100,7 @@ START_TEST(test_emit_values_follow_flags)
     ck_assert_str_eq(captured(&c, "slab_automove_ratio"), "0.50");
     ck_assert_str_eq(captured(&c, "slab_automove_window"), "5");
     ck_assert_str_eq(captured(&c, "slab_chunk_max"), "524288");
-    ck_assert_str_eq(captured(&c, "tail_repair_time"), "20");
+    ck_assert_str_eq(captured(&c, "hash_algorithm"), "jenkins");
     ck_assert_str_eq(captured(&c, "flush_enabled"), "no");
     ck_assert_str_eq(captured(&c, "dump_enabled"), "no");
     ck_assert_str_eq(captured(&c, "hot_max_factor"), "0.50");
@@ -1132,9 +1108,6 @@ START_TEST(test_emit_values_follow_flags)
     ck_assert_str_eq(captured(&c, "idle_timeout"), "9");
     ck_assert_str_eq(captured(&c, "watcher_logbuf_size"), "8192");
     ck_assert_str_eq(captured(&c, "read_buf_mem_limit"), "3145728");
-    ck_assert_str_eq(captured(&c, "ext_wbuf_size"), "8388608");
-    ck_assert_str_eq(captured(&c, "ext_max_frag"), "0.50");
-    ck_assert_str_eq(captured(&c, "slab_automove_freeratio"), "0.250");
     ck_assert_str_eq(captured(&c, "ssl_key"), "/k");
     ck_assert_str_eq(captured(&c, "ssl_ciphers"), "ALL");
     ck_assert_str_eq(captured(&c, "ssl_min_version"), "tlsv1.3");
