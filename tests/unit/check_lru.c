@@ -199,6 +199,30 @@ START_TEST(test_second_chance)
 }
 END_TEST
 
+START_TEST(test_two_levels)
+{
+    struct mm_item *a = add(1, 0, 10);
+    struct mm_item *b = add(2, 0, 10);
+    struct mm_item *c = add(3, 0, 10);
+    struct mm_item *d = add(4, 0, 10);
+    bool rec;
+
+    /* a is read twice, b once: a outlives b by a turn of the hand. */
+    mm_lru_bump(&lru, a, 20);
+    mm_lru_bump(&lru, a, 21);
+    mm_lru_bump(&lru, b, 20);
+    ck_assert(a->iflags & MM_ITEM_F_REUSED);
+    ck_assert(!(b->iflags & MM_ITEM_F_REUSED));
+    ck_assert_ptr_eq(evict(true, 5, &rec), c);
+    ck_assert(a->iflags & MM_ITEM_F_ACCESSED);
+    ck_assert(!(a->iflags & MM_ITEM_F_REUSED));
+    ck_assert(!(b->iflags & MM_ITEM_F_ACCESSED));
+    ck_assert_ptr_eq(evict(true, 5, &rec), d);
+    ck_assert_ptr_eq(evict(true, 5, &rec), b);
+    ck_assert_ptr_eq(evict(true, 5, &rec), a);
+}
+END_TEST
+
 START_TEST(test_all_accessed_still_yields)
 {
     struct mm_item *its[4];
@@ -387,6 +411,7 @@ lru_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_order);
     tcase_add_test(tc, test_second_chance);
+    tcase_add_test(tc, test_two_levels);
     tcase_add_test(tc, test_all_accessed_still_yields);
     tcase_add_test(tc, test_spare_limit);
     tcase_add_test(tc, test_bump_rate_limit);
