@@ -152,6 +152,19 @@ mm_crawler_request(struct mm_store *st, uint64_t mask)
     return ok;
 }
 
+void
+mm_crawler_schedule(struct mm_store *st, mm_reltime_t at)
+{
+    struct mm_crawler *cr = &st->crawler;
+
+    pthread_mutex_lock(&cr->lock);
+    if (at < cr->next) {
+        cr->next = at;
+        cr->idle = 1;
+    }
+    pthread_mutex_unlock(&cr->lock);
+}
+
 static void *
 crawler_main(void *arg)
 {

@@ -54,6 +54,9 @@ void mm_crawler_stop(struct mm_store *st);
  * thread use it. */
 uint64_t mm_crawler_run(struct mm_store *st, uint64_t mask);
 
+/* Run over every class no later than at (a flush_all due then). */
+void mm_crawler_schedule(struct mm_store *st, mm_reltime_t at);
+
 /* "lru_crawler crawl": queue a run of mask. false if a requested run is
  * still in progress (memcached's BUSY). */
 bool mm_crawler_request(struct mm_store *st, uint64_t mask);

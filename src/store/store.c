@@ -1139,6 +1139,9 @@ mm_store_flush(struct mm_store *st, mm_reltime_t when)
     }
     __atomic_store_n(&st->oldest_live, oldest, __ATOMIC_RELAXED);
     __atomic_store_n(&st->flush_set, true, __ATOMIC_RELEASE);
+    /* Everything flushed is dead weight: the crawler takes it back as soon
+     * as the flush is due, not on its idle schedule. */
+    mm_crawler_schedule(st, when);
 }
 
 int

@@ -182,6 +182,34 @@ START_TEST(test_thread_on_request_and_schedule)
 }
 END_TEST
 
+START_TEST(test_flush_wakes_the_schedule)
+{
+    struct timespec ts = {0, 2000000};
+    struct mm_store_stats ss;
+    unsigned i;
+
+    ck_assert_int_eq(mm_store_start_threads(st), 0);
+    for (i = 0; i < 2500 && __atomic_load_n(&st->crawler.starts, __ATOMIC_RELAXED) == 0; i++) {
+        nanosleep(&ts, NULL);
+    }
+    /* The first run found nothing: the next is seconds away, and the test
+     * clock does not move. A flush brings it forward. */
+    for (i = 0; i < 100; i++) {
+        put(i, 50, 0);
+    }
+    mm_store_flush(st, 0);
+    for (i = 0; i < 2500; i++) {
+        mm_store_stats_get(st, &ss);
+        if (ss.curr_items == 0) {
+            break;
+        }
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_uint_eq(ss.curr_items, 0);
+    ck_assert_uint_eq(ss.reclaimed, 100);
+}
+END_TEST
+
 START_TEST(test_disabled_thread_idles)
 {
     mm_reltime_t now = mm_clock_now(&clk);
@@ -215,6 +243,7 @@ crawler_suite(void)
     tcase_add_test(tc, test_tocrawl_bounds_a_run);
     tcase_add_test(tc, test_class_mask);
     tcase_add_test(tc, test_thread_on_request_and_schedule);
+    tcase_add_test(tc, test_flush_wakes_the_schedule);
     tcase_add_test(tc, test_disabled_thread_idles);
     suite_add_tcase(s, tc);
     return s;
