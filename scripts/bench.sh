@@ -9,6 +9,7 @@
 #   scripts/bench.sh [--quick] [--time SEC] [--rounds N] [--threads N]
 #                    [--idle N] [--items N] [--out DIR]
 #                    [--hitrate | --all] [--scale F] [--parts LIST]
+#                    [--servers LIST] [--shift MODE]
 #
 #   --quick      short runs (about a minute in all), for a CI smoke; with
 #                --hitrate, --scale 0.25
@@ -28,6 +29,8 @@
 #   --scale F    multiply the hitrate phases by F (1; 0.25 takes ~4 minutes)
 #   --parts LIST hitrate parts, comma-separated: shift,fresh,scan (all);
 #                "report" only redraws the report and chart from --out
+#   --servers LIST  hitrate servers, comma-separated: mmem,memcached (both)
+#   --shift MODE hitrate --shift: keys (phase B reads new keys), stale or same
 #
 # Environment: MMEM_BENCH_BIN (an mmem binary; default: build _build/bench),
 # MEMCACHED_BIN (/usr/bin/memcached), MMEM_HITRATE_BIN (bench/hitrate; default:
@@ -49,6 +52,8 @@ mem=1024
 hitrate=no # no, only (--hitrate) or also (--all)
 hit_scale=""
 hit_parts="shift,fresh,scan"
+hit_servers="mmem,memcached"
+hit_shift=keys
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) quick=yes ;;
@@ -63,7 +68,9 @@ while [ $# -gt 0 ]; do
     --all) hitrate=also ;;
     --scale) hit_scale=$2; shift ;;
     --parts) hit_parts=$2; shift ;;
-    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
+    --servers) hit_servers=$2; shift ;;
+    --shift) hit_shift=$2; shift ;;
+    -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
     *) mm_die "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -229,6 +236,12 @@ hitrate_one()
     if ! timeout "$limit" "$hitrate_bin" -p "$port" --scale "$hit_scale" "$@" >"$f"; then
         mm_say "hitrate $part on $s did not finish cleanly (see $f)"
     fi
+    # What the server says it did: items kept, evictions, pages moved.
+    printf 'stats\r\nquit\r\n' | timeout 5 nc -q1 127.0.0.1 "$port" |
+        awk '$1 == "STAT" { sub(/\r$/, "", $3); v[$2] = $3 }
+            END { printf "# server curr_items=%s evictions=%s slabs_moved=%s total_malloced=%s\n",
+                  v["curr_items"], v["evictions"], ("slabs_moved" in v) ? v["slabs_moved"] : "-",
+                  ("total_malloced" in v) ? v["total_malloced"] : "-" }' >>"$f" || true
     server_stop "$spid"
     awk '/^# (summary total|summary rate|error)/ { sub(/^# /, ""); print "    " $0 }' "$f" >&2
 }
@@ -239,7 +252,7 @@ hitrate_report()
     rep="$out/hitrate-report.txt"
     # Windows are matched by position: the same command gives both servers
     # the same windows, and the fresh run's windows are those of phase B.
-    awk -v out="$out" -v scale="$hit_scale" '
+    awk -v out="$out" -v scale="$hit_scale" -v shiftmode="$hit_shift" '
     function load(f, tag,   line, n, a) {
         n = 0
         while ((getline line < f) > 0) {
@@ -248,6 +261,7 @@ hitrate_report()
                 sumline[tag, a[3]] = line
                 continue
             }
+            if (line ~ /^# server /) { srvline[tag] = line; continue }
             if (line ~ /^#/) continue
             split(line, a, " ")
             n++
@@ -283,11 +297,12 @@ hitrate_report()
         }
         return first
     }
-    function runline(name, tag,   t, r) {
-        t = sumline[tag, "total"]; r = sumline[tag, "rate"]
+    function runline(name, tag,   t, r, v) {
+        t = sumline[tag, "total"]; r = sumline[tag, "rate"]; v = srvline[tag]
         if (t == "") { printf "%-16s (no result)\n", name; return }
-        printf "%-16s %10s %9s %13s %10s %8s %10s\n", name, kv(t, "gets"), kv(t, "hit_ratio"),
-            kv(t, "failed_stores"), kv(t, "bad_values"), kv(r, "reached"), kv(r, "client_cpu_pct") "%"
+        printf "%-16s %9s %9s %7s %4s %7s %4s %8s %10s %11s\n", name, kv(t, "gets"), kv(t, "hit_ratio"),
+            kv(t, "failed_stores"), kv(t, "bad_values"), kv(r, "reached"), kv(r, "client_cpu_pct") "%",
+            kv(v, "curr_items"), kv(v, "evictions"), kv(v, "slabs_moved")
     }
     BEGIN {
         srv[1] = "mmem"; srv[2] = "memcached"
@@ -299,7 +314,7 @@ hitrate_report()
         shift = -1
         for (i = 1; i <= cnt["shiftmmem"]; i++)
             if (ph["shiftmmem", i] == "B") { shift = ts["shiftmmem", i]; break }
-        printf "Cache effectiveness: -m 64, Zipf(0.99) over 1M keys, cache-aside, 40,000 gets/s (scale %s)\n\n", scale
+        printf "Cache effectiveness: -m 64, Zipf(0.99) over 1M keys, cache-aside, 40,000 gets/s (scale %s, --shift %s)\n\n", scale, shiftmode
         if (cnt["shiftmmem"] || cnt["shiftmemcached"]) {
             n = cnt["shiftmmem"] > cnt["shiftmemcached"] ? cnt["shiftmmem"] : cnt["shiftmemcached"]
             tag = cnt["shiftmmem"] ? "shiftmmem" : "shiftmemcached"
@@ -353,8 +368,10 @@ hitrate_report()
                 printf "  %-9s before %s   burst %s   after %s\n", srv[j], kv(sumline["scan" srv[j], "before"], "hit_ratio"),
                     kv(sumline["scan" srv[j], "burst"], "hit_ratio"), kv(sumline["scan" srv[j], "after"], "hit_ratio")
         }
-        printf "\nRuns (failed stores and bad values should be 0; reached = the client kept the rate)\n"
-        printf "%-16s %10s %9s %13s %10s %8s %10s\n", "run", "gets", "hit_ratio", "failed_stores", "bad_values", "reached", "client_cpu"
+        printf "\nRuns: failed stores and bad values should be 0; reached: the client kept the rate;\n"
+        printf "cpu: the client, %% of one core; items, evictions, slabs_moved: the server at the end\n"
+        printf "%-16s %9s %9s %7s %4s %7s %4s %8s %10s %11s\n", "run", "gets", "hit_ratio", "failed", "bad", "reached",
+            "cpu", "items", "evictions", "slabs_moved"
         for (p = 1; p <= 3; p++)
             for (j = 1; j <= 2; j++) {
                 part = p == 1 ? "shift" : p == 2 ? "fresh" : "scan"
@@ -417,10 +434,14 @@ hitrate_main()
         *) continue ;;
         esac
         for s in mmem memcached; do
+            case ",$hit_servers," in
+            *",$s,"*) ;;
+            *) continue ;;
+            esac
             if [ $s = mmem ]; then port=$((port_base + 2)); else port=$((port_base + 3)); fi
             case $part in
-            shift) hitrate_one shift "$s" "$port" 180 --phase A:60 --phase B:120 ;;
-            fresh) hitrate_one fresh "$s" "$port" 120 --phase B:120 ;;
+            shift) hitrate_one shift "$s" "$port" 180 --shift "$hit_shift" --phase A:60 --phase B:120 ;;
+            fresh) hitrate_one fresh "$s" "$port" 120 --shift "$hit_shift" --phase B:120 ;;
             scan) hitrate_one scan "$s" "$port" 130 --scan --mem "$hit_mem" ;;
             esac
         done
