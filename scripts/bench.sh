@@ -239,9 +239,8 @@ hitrate_one()
     # What the server says it did: items kept, evictions, pages moved.
     printf 'stats\r\nquit\r\n' | timeout 5 nc -q1 127.0.0.1 "$port" |
         awk '$1 == "STAT" { sub(/\r$/, "", $3); v[$2] = $3 }
-            END { printf "# server curr_items=%s evictions=%s slabs_moved=%s total_malloced=%s\n",
-                  v["curr_items"], v["evictions"], ("slabs_moved" in v) ? v["slabs_moved"] : "-",
-                  ("total_malloced" in v) ? v["total_malloced"] : "-" }' >>"$f" || true
+            END { printf "# server curr_items=%s evictions=%s slabs_moved=%s\n",
+                  v["curr_items"], v["evictions"], ("slabs_moved" in v) ? v["slabs_moved"] : "-" }' >>"$f" || true
     server_stop "$spid"
     awk '/^# (summary total|summary rate|error)/ { sub(/^# /, ""); print "    " $0 }' "$f" >&2
 }
