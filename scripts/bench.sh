@@ -1,14 +1,18 @@
 #!/bin/sh
 # Compare mmem with memcached on loopback: throughput, latency percentiles,
-# server CPU per million requests, memory per item and per connection. Both
+# server CPU per million requests, memory per item and per connection; and,
+# with --hitrate, cache effectiveness (hit ratio per 10 s window). Both
 # servers run with the same -t -m -c; each load runs against them alternately
 # (mmem, memcached, mmem, memcached...). Nothing here asserts a timing: it
 # measures and prints.
 #
 #   scripts/bench.sh [--quick] [--time SEC] [--rounds N] [--threads N]
 #                    [--idle N] [--items N] [--out DIR]
+#                    [--hitrate | --all] [--scale F] [--parts LIST]
+#                    [--servers LIST] [--shift MODE]
 #
-#   --quick      short runs (about a minute in all), for a CI smoke
+#   --quick      short runs (about a minute in all), for a CI smoke; with
+#                --hitrate, --scale 0.25
 #   --time SEC   seconds per measured load (5; quick: 1)
 #   --rounds N   alternations per workload (2; quick: 1)
 #   --threads N  -t for both servers (2)
@@ -17,9 +21,21 @@
 #   --items N    items for the memory-per-item test (500000; quick: 50000)
 #   --out DIR    results directory (_build/bench-results)
 #   --memory-only  skip the load runs; only the memory tests
+#   --hitrate    only the cache-effectiveness workload (bench/hitrate, -m 64,
+#                about 15 minutes): per server, phases A:60 then B:120, a
+#                fresh server on B:120 (the reference) and --scan; writes
+#                hitrate-report.txt and the chart hitrate.png (also bench.png)
+#   --all        the default run, then the cache-effectiveness workload
+#   --scale F    multiply the hitrate phases by F (1; 0.25 takes ~4 minutes)
+#   --parts LIST hitrate parts, comma-separated: shift,fresh,scan (all);
+#                "report" only redraws the report and chart from --out
+#   --servers LIST  hitrate servers, comma-separated: mmem,memcached (both)
+#   --shift MODE hitrate --shift: keys (phase B reads new keys), stale or same
 #
 # Environment: MMEM_BENCH_BIN (an mmem binary; default: build _build/bench),
-# MEMCACHED_BIN (/usr/bin/memcached), MMEM_BENCH_PORT (23010; uses 4 ports).
+# MEMCACHED_BIN (/usr/bin/memcached), MMEM_HITRATE_BIN (bench/hitrate; default:
+# next to MMEM_BENCH_BIN's build, else built in _build/bench),
+# MMEM_BENCH_PORT (23010; uses 4 ports).
 set -eu
 . "$(dirname "$0")/lib.sh"
 src=$(mm_srcdir)
@@ -33,6 +49,11 @@ idle=""
 items=""
 out="$src/_build/bench-results"
 mem=1024
+hitrate=no # no, only (--hitrate) or also (--all)
+hit_scale=""
+hit_parts="shift,fresh,scan"
+hit_servers="mmem,memcached"
+hit_shift=keys
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) quick=yes ;;
@@ -43,7 +64,13 @@ while [ $# -gt 0 ]; do
     --items) items=$2; shift ;;
     --out) out=$2; shift ;;
     --memory-only) memory_only=yes ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    --hitrate) hitrate=only ;;
+    --all) hitrate=also ;;
+    --scale) hit_scale=$2; shift ;;
+    --parts) hit_parts=$2; shift ;;
+    --servers) hit_servers=$2; shift ;;
+    --shift) hit_shift=$2; shift ;;
+    -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
     *) mm_die "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -53,11 +80,13 @@ if [ $quick = yes ]; then
     rounds=${rounds:-1}
     idle=${idle:-500}
     items=${items:-50000}
+    hit_scale=${hit_scale:-0.25}
 else
     secs=${secs:-5}
     rounds=${rounds:-2}
     idle=${idle:-2000}
     items=${items:-500000}
+    hit_scale=${hit_scale:-1}
 fi
 conns_max=$((idle + 1100))
 [ $conns_max -ge 4096 ] || conns_max=4096
@@ -69,7 +98,7 @@ command -v nc >/dev/null 2>&1 || mm_die "nc (netcat) is needed to read stats"
 port_base=${MMEM_BENCH_PORT:-23010}
 mkdir -p "$out"
 results="$out/results.txt"
-: >"$results"
+[ $hitrate = only ] || : >"$results"
 user_opt=""
 if mm_is_root; then
     user_opt="-u root"
@@ -92,8 +121,8 @@ cleanup()
 }
 trap cleanup EXIT INT TERM
 
-# server_start NAME PORT: start NAME (mmem|memcached) in the background and
-# wait (bounded) until it answers; sets $spid.
+# server_start NAME PORT [MB]: start NAME (mmem|memcached) with -m MB ($mem)
+# in the background and wait (bounded) until it answers; sets $spid.
 server_start()
 {
     local bin i
@@ -102,7 +131,7 @@ server_start()
     *) bin=$memcached ;;
     esac
     # shellcheck disable=SC2086 # user_opt is empty or two words
-    "$bin" $user_opt -l 127.0.0.1 -p "$2" -U 0 -t "$threads" -m "$mem" -c "$conns_max" \
+    "$bin" $user_opt -l 127.0.0.1 -p "$2" -U 0 -t "$threads" -m "${3:-$mem}" -c "$conns_max" \
         >"$out/$1.log" 2>&1 &
     spid=$!
     pids="$pids $spid"
@@ -164,6 +193,268 @@ field()
 {
     printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
 }
+
+# --- cache effectiveness (--hitrate, --all) -----------------------------------
+# bench/hitrate drives one server at a fixed rate with cache-aside clients
+# (Zipf 0.99 over 1M keys), so both servers see the same requests at the same
+# times; each run gets a fresh server with -m 64. Parts: "shift" (values of
+# 50-400 B for 60 s, then 1-4 KB for 120 s), "fresh" (1-4 KB alone: the
+# reference a server should reach after the shift) and "scan" (a hot set read
+# every second through a burst of one-time keys, 10x -m).
+hit_mem=64
+
+hitrate_binary()
+{
+    if [ -n "${MMEM_HITRATE_BIN:-}" ]; then
+        hitrate_bin=$MMEM_HITRATE_BIN
+    elif [ -z "${MMEM_BENCH_BIN:-}" ] || [ ! -x "$(dirname "$mmem")/../bench/hitrate" ]; then
+        mm_require_clean_srcdir "$src"
+        mm_bootstrap "$src"
+        mm_configure "$src" "$src/_build/bench"
+        make -C "$src/_build/bench" -j"$(mm_jobs)" bench/hitrate >/dev/null
+        hitrate_bin="$src/_build/bench/bench/hitrate"
+    else
+        hitrate_bin="$(dirname "$mmem")/../bench/hitrate"
+    fi
+    [ -x "$hitrate_bin" ] || mm_die "no hitrate binary at $hitrate_bin"
+}
+
+# hitrate_one PART SERVER PORT SECONDS ARGS...: one run on a fresh server,
+# bounded by timeout (hitrate stops itself at the deadline it prints too).
+hitrate_one()
+{
+    local part s port secs f limit
+    part=$1
+    s=$2
+    port=$3
+    secs=$4
+    shift 4
+    f="$out/hitrate-$part-$s.txt"
+    limit=$(awk -v s="$secs" -v x="$hit_scale" 'BEGIN { printf "%d", s * x * 1.5 + 90 }')
+    server_start "$s" "$port" "$hit_mem"
+    mm_say "hitrate $part on $s: $* (scale $hit_scale)"
+    if ! timeout "$limit" "$hitrate_bin" -p "$port" --scale "$hit_scale" "$@" >"$f"; then
+        mm_say "hitrate $part on $s did not finish cleanly (see $f)"
+    fi
+    # What the server says it did: items kept, evictions, pages moved.
+    printf 'stats\r\nquit\r\n' | timeout 5 nc -q1 127.0.0.1 "$port" |
+        awk '$1 == "STAT" { sub(/\r$/, "", $3); v[$2] = $3 }
+            END { printf "# server curr_items=%s evictions=%s slabs_moved=%s\n",
+                  v["curr_items"], v["evictions"], ("slabs_moved" in v) ? v["slabs_moved"] : "-" }' >>"$f" || true
+    server_stop "$spid"
+    awk '/^# (summary total|summary rate|error)/ { sub(/^# /, ""); print "    " $0 }' "$f" >&2
+}
+
+hitrate_report()
+{
+    local rep
+    rep="$out/hitrate-report.txt"
+    # Windows are matched by position: the same command gives both servers
+    # the same windows, and the fresh run's windows are those of phase B.
+    awk -v out="$out" -v scale="$hit_scale" -v shiftmode="$hit_shift" '
+    function load(f, tag,   line, n, a) {
+        n = 0
+        while ((getline line < f) > 0) {
+            if (line ~ /^# summary /) {
+                split(line, a, " ")
+                sumline[tag, a[3]] = line
+                continue
+            }
+            if (line ~ /^# server /) { srvline[tag] = line; continue }
+            if (line ~ /^#/) continue
+            split(line, a, " ")
+            n++
+            ts[tag, n] = a[1]; te[tag, n] = a[2]; ph[tag, n] = a[3]
+            gets[tag, n] = a[4]; hits[tag, n] = a[5]; hr[tag, n] = a[6]
+        }
+        close(f)
+        cnt[tag] = n
+        return n
+    }
+    function kv(line, k,   i, a, b) {
+        split(line, a, " ")
+        for (i = 1; i in a; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
+        return "-"
+    }
+    function fmt(tag, i) { return (i <= cnt[tag]) ? sprintf("%.3f", hr[tag, i]) : "-" }
+    # ref: hits / gets over the windows in the second half of the fresh run
+    # (its steady state), or its last window when it has only one
+    function reference(tag,   i, h, g, half) {
+        h = 0; g = 0; half = te[tag, cnt[tag]] / 2
+        for (i = 1; i <= cnt[tag]; i++)
+            if (ts[tag, i] + 0 >= half || i == cnt[tag]) { h += hits[tag, i]; g += gets[tag, i] }
+        return g ? h / g : -1
+    }
+    # seconds after the shift until this and every later window of phase B is
+    # within 3% of ref (relative); -1 if never
+    function recovery(tag, ref, shift,   i, first) {
+        first = -1
+        for (i = 1; i <= cnt[tag]; i++) {
+            if (ph[tag, i] != "B") continue
+            if (hr[tag, i] >= 0.97 * ref) { if (first < 0) first = te[tag, i] - shift }
+            else first = -1
+        }
+        return first
+    }
+    function runline(name, tag,   t, r, v) {
+        t = sumline[tag, "total"]; r = sumline[tag, "rate"]; v = srvline[tag]
+        if (t == "") { printf "%-16s (no result)\n", name; return }
+        printf "%-16s %9s %9s %7s %4s %7s %4s %8s %10s %11s\n", name, kv(t, "gets"), kv(t, "hit_ratio"),
+            kv(t, "failed_stores"), kv(t, "bad_values"), kv(r, "reached"), kv(r, "client_cpu_pct") "%",
+            kv(v, "curr_items"), kv(v, "evictions"), kv(v, "slabs_moved")
+    }
+    BEGIN {
+        srv[1] = "mmem"; srv[2] = "memcached"
+        for (j = 1; j <= 2; j++)
+            for (p = 1; p <= 3; p++) {
+                part = p == 1 ? "shift" : p == 2 ? "fresh" : "scan"
+                load(out "/hitrate-" part "-" srv[j] ".txt", part srv[j])
+            }
+        shift = -1
+        for (i = 1; i <= cnt["shiftmmem"]; i++)
+            if (ph["shiftmmem", i] == "B") { shift = ts["shiftmmem", i]; break }
+        printf "Cache effectiveness: -m 64, Zipf(0.99) over 1M keys, cache-aside, 40,000 gets/s (scale %s, --shift %s)\n\n", scale, shiftmode
+        if (cnt["shiftmmem"] || cnt["shiftmemcached"]) {
+            n = cnt["shiftmmem"] > cnt["shiftmemcached"] ? cnt["shiftmmem"] : cnt["shiftmemcached"]
+            tag = cnt["shiftmmem"] ? "shiftmmem" : "shiftmemcached"
+            printf "Hit ratio per window: phase A (50-400 B) then B (1-4 KB); fresh = a new server on B alone\n"
+            printf "%7s %7s %5s %8s %10s %7s %7s %11s %15s\n", "t_start", "t_end", "phase", "mmem", "memcached",
+                "ratio", "miss x", "fresh mmem", "fresh memcached"
+            k = 0
+            for (i = 1; i <= n; i++) {
+                a = hr["shiftmmem", i]; b = hr["shiftmemcached", i]
+                fa = "-"; fb = "-"
+                if (ph[tag, i] == "B") { k++; fa = fmt("freshmmem", k); fb = fmt("freshmemcached", k) }
+                printf "%7s %7s %5s %8s %10s %7s %7s %11s %15s\n", ts[tag, i], te[tag, i], ph[tag, i],
+                    fmt("shiftmmem", i), fmt("shiftmemcached", i),
+                    (i <= cnt["shiftmmem"] && i <= cnt["shiftmemcached"] && b > 0) ? sprintf("%.3f", a / b) : "-",
+                    (i <= cnt["shiftmmem"] && i <= cnt["shiftmemcached"] && b < 1) ? sprintf("%.2f", (1 - a) / (1 - b)) : "-",
+                    fa, fb
+                row = ((ts[tag, i] + te[tag, i]) / 2) " " ((i <= cnt["shiftmmem"]) ? a : "NaN") " " \
+                    ((i <= cnt["shiftmemcached"]) ? b : "NaN") " " (fa == "-" ? "NaN" : fa) " " (fb == "-" ? "NaN" : fb)
+                print row > (out "/hitrate-shift.dat")
+            }
+            close(out "/hitrate-shift.dat")
+            printf "\nAfter the shift (at %s s): time until every later window is within 3%% of the fresh reference\n", shift
+            for (j = 1; j <= 2; j++) {
+                s = srv[j]
+                if (!cnt["fresh" s]) { printf "  %-9s no fresh reference\n", s; continue }
+                ref = reference("fresh" s)
+                if (!cnt["shift" s]) { printf "  %-9s reference %.3f, no shift run\n", s, ref; continue }
+                r = recovery("shift" s, ref, shift)
+                printf "  %-9s reference %.3f (second half of its fresh run); %s\n", s, ref,
+                    ((r >= 0) ? sprintf("within 3%% after %s s", r) : sprintf("not within 3%% by the end (last window %.3f)", hr["shift" s, cnt["shift" s]]))
+            }
+            printf "\nHit ratio per phase\n"
+            for (j = 1; j <= 2; j++)
+                printf "  %-9s A %s   B %s   fresh B %s\n", srv[j], kv(sumline["shift" srv[j], "A"], "hit_ratio"),
+                    kv(sumline["shift" srv[j], "B"], "hit_ratio"), kv(sumline["fresh" srv[j], "B"], "hit_ratio")
+        }
+        if (cnt["scanmmem"] || cnt["scanmemcached"]) {
+            n = cnt["scanmmem"] > cnt["scanmemcached"] ? cnt["scanmmem"] : cnt["scanmemcached"]
+            tag = cnt["scanmmem"] ? "scanmmem" : "scanmemcached"
+            printf "\nScan resistance: hot set of 20,000 x ~500 B read every second; burst of one-time keys, 10x -m\n"
+            printf "%7s %7s %7s %8s %10s\n", "t_start", "t_end", "stage", "mmem", "memcached"
+            for (i = 1; i <= n; i++) {
+                printf "%7s %7s %7s %8s %10s\n", ts[tag, i], te[tag, i], ph[tag, i], fmt("scanmmem", i), fmt("scanmemcached", i)
+                row = ((ts[tag, i] + te[tag, i]) / 2) " " ((i <= cnt["scanmmem"]) ? hr["scanmmem", i] : "NaN") " " \
+                    ((i <= cnt["scanmemcached"]) ? hr["scanmemcached", i] : "NaN")
+                print row > (out "/hitrate-scan.dat")
+            }
+            close(out "/hitrate-scan.dat")
+            printf "Hot-set hit ratio per stage\n"
+            for (j = 1; j <= 2; j++)
+                printf "  %-9s before %s   burst %s   after %s\n", srv[j], kv(sumline["scan" srv[j], "before"], "hit_ratio"),
+                    kv(sumline["scan" srv[j], "burst"], "hit_ratio"), kv(sumline["scan" srv[j], "after"], "hit_ratio")
+        }
+        printf "\nRuns: failed stores and bad values should be 0; reached: the client kept the rate;\n"
+        printf "cpu: the client, %% of one core; items, evictions, slabs_moved: the server at the end\n"
+        printf "%-16s %9s %9s %7s %4s %7s %4s %8s %10s %11s\n", "run", "gets", "hit_ratio", "failed", "bad", "reached",
+            "cpu", "items", "evictions", "slabs_moved"
+        for (p = 1; p <= 3; p++)
+            for (j = 1; j <= 2; j++) {
+                part = p == 1 ? "shift" : p == 2 ? "fresh" : "scan"
+                if (cnt[part srv[j]] || sumline[part srv[j], "total"] != "")
+                    runline(part " " srv[j], part srv[j])
+            }
+    }' >"$rep"
+    cat "$rep"
+    hitrate_chart
+    mm_say "hitrate report: $rep (raw runs: $out/hitrate-*-*.txt)"
+}
+
+hitrate_chart()
+{
+    local png plots
+    png="$out/hitrate.png"
+    rm -f "$png"
+    if ! command -v gnuplot >/dev/null 2>&1; then
+        mm_say "no hit-ratio chart: gnuplot is not installed (MMEM_DEPS_BENCH=1 scripts/deps.sh)"
+        return 0
+    fi
+    plots=0
+    [ -s "$out/hitrate-shift.dat" ] && plots=$((plots + 1))
+    [ -s "$out/hitrate-scan.dat" ] && plots=$((plots + 1))
+    [ $plots -gt 0 ] || return 0
+    {
+        printf "set terminal png size 1100,%d\nset output '%s'\n" $((plots * 400)) "$png"
+        printf "set multiplot layout %d,1\nset grid\nset key outside right top\n" $plots
+        printf "set xlabel 'seconds'\nset ylabel 'hit ratio'\nset yrange [0:1.02]\n"
+        if [ -s "$out/hitrate-shift.dat" ]; then
+            printf "set title 'hit ratio per window, -m 64: values of 50-400 B, then 1-4 KB (fresh: a new server on 1-4 KB)'\n"
+            printf "plot '%s' using 1:2 with linespoints title 'mmem', '' using 1:3 with linespoints title 'memcached', " \
+                "$out/hitrate-shift.dat"
+            printf "'' using 1:4 with linespoints dashtype 2 title 'fresh mmem', '' using 1:5 with linespoints dashtype 2 title 'fresh memcached'\n"
+        fi
+        if [ -s "$out/hitrate-scan.dat" ]; then
+            printf "set title 'scan resistance: hot-set hit ratio per window (burst of one-time keys, 10x -m)'\n"
+            printf "plot '%s' using 1:2 with linespoints title 'mmem', '' using 1:3 with linespoints title 'memcached'\n" \
+                "$out/hitrate-scan.dat"
+        fi
+        printf "unset multiplot\n"
+    } | gnuplot >/dev/null 2>&1 || true
+    if [ -s "$png" ]; then
+        mm_say "chart: $png"
+    else
+        mm_say "no hit-ratio chart (gnuplot failed)"
+    fi
+}
+
+hitrate_main()
+{
+    local part s port
+    if [ "$hit_parts" != report ]; then
+        hitrate_binary
+        rm -f "$out"/hitrate-*
+    fi
+    for part in shift fresh scan; do
+        case ",$hit_parts," in
+        *",$part,"*) ;;
+        *) continue ;;
+        esac
+        for s in mmem memcached; do
+            case ",$hit_servers," in
+            *",$s,"*) ;;
+            *) continue ;;
+            esac
+            if [ $s = mmem ]; then port=$((port_base + 2)); else port=$((port_base + 3)); fi
+            case $part in
+            shift) hitrate_one shift "$s" "$port" 180 --shift "$hit_shift" --phase A:60 --phase B:120 ;;
+            fresh) hitrate_one fresh "$s" "$port" 120 --shift "$hit_shift" --phase B:120 ;;
+            scan) hitrate_one scan "$s" "$port" 130 --scan --mem "$hit_mem" ;;
+            esac
+        done
+    done
+    hitrate_report
+    if [ $hitrate = only ] && [ -s "$out/hitrate.png" ]; then
+        cp "$out/hitrate.png" "$out/bench.png"
+    fi
+}
+
+if [ $hitrate = only ]; then
+    hitrate_main
+    exit 0
+fi
 
 # --- throughput and latency ---------------------------------------------------
 # Each workload: a fill (keys it reads exist) and a measured mmem-load run.
@@ -409,3 +700,6 @@ else
     mm_say "no chart: gnuplot is not installed (MMEM_DEPS_BENCH=1 scripts/deps.sh)"
 fi
 mm_say "raw results: $results"
+if [ $hitrate = also ]; then
+    hitrate_main
+fi
