@@ -62,9 +62,9 @@ stopping(struct mm_store *st)
     struct mm_crawler *cr = &st->crawler;
     bool stop;
 
-    pthread_mutex_lock(&cr->lock);
-    stop = cr->stop;
-    pthread_mutex_unlock(&cr->lock);
+    pthread_mutex_lock(&cr->bg.lock);
+    stop = cr->bg.stop;
+    pthread_mutex_unlock(&cr->bg.lock);
     return stop;
 }
 
@@ -141,14 +141,14 @@ mm_crawler_request(struct mm_store *st, uint64_t mask)
     struct mm_crawler *cr = &st->crawler;
     bool ok = true;
 
-    pthread_mutex_lock(&cr->lock);
+    pthread_mutex_lock(&cr->bg.lock);
     if (cr->want != 0) {
         ok = false;
     } else {
         cr->want = mask;
-        pthread_cond_signal(&cr->wake);
+        pthread_cond_signal(&cr->bg.wake);
     }
-    pthread_mutex_unlock(&cr->lock);
+    pthread_mutex_unlock(&cr->bg.lock);
     return ok;
 }
 
@@ -157,12 +157,12 @@ mm_crawler_schedule(struct mm_store *st, mm_reltime_t at)
 {
     struct mm_crawler *cr = &st->crawler;
 
-    pthread_mutex_lock(&cr->lock);
+    pthread_mutex_lock(&cr->bg.lock);
     if (at < cr->next) {
         cr->next = at;
         cr->idle = 1;
     }
-    pthread_mutex_unlock(&cr->lock);
+    pthread_mutex_unlock(&cr->bg.lock);
 }
 
 static void *
@@ -172,32 +172,24 @@ crawler_main(void *arg)
     struct mm_crawler *cr = &st->crawler;
     uint64_t all = st->nlru >= 64 ? UINT64_MAX : ((uint64_t)1 << st->nlru) - 1;
 
-    pthread_mutex_lock(&cr->lock);
-    while (!cr->stop) {
+    pthread_mutex_lock(&cr->bg.lock);
+    while (!cr->bg.stop) {
         uint64_t mask = cr->want;
         mm_reltime_t now = mm_store_now(st);
         bool scheduled = mask == 0 && now >= cr->next && mm_store_crawler_enabled(st);
 
         if (mask == 0 && !scheduled) {
-            struct timespec until;
-
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)IDLE_WAIT_MS * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            (void)pthread_cond_timedwait(&cr->wake, &cr->lock, &until);
+            (void)mm_bg_wait_locked(&cr->bg, IDLE_WAIT_MS);
             continue;
         }
         if (scheduled) {
             mask = all;
         }
-        pthread_mutex_unlock(&cr->lock);
+        pthread_mutex_unlock(&cr->bg.lock);
         __atomic_store_n(&cr->running, true, __ATOMIC_RELAXED);
         uint64_t got = run(st, mask, true);
         __atomic_store_n(&cr->running, false, __ATOMIC_RELAXED);
-        pthread_mutex_lock(&cr->lock);
+        pthread_mutex_lock(&cr->bg.lock);
         if (scheduled) {
             /* Sooner while runs find dead items, up to a minute apart
              * while they find none. */
@@ -209,7 +201,7 @@ crawler_main(void *arg)
             cr->want = 0;
         }
     }
-    pthread_mutex_unlock(&cr->lock);
+    pthread_mutex_unlock(&cr->bg.lock);
     return NULL;
 }
 
@@ -219,8 +211,7 @@ mm_crawler_init(struct mm_store *st)
     struct mm_crawler *cr = &st->crawler;
 
     memset(cr, 0, sizeof(*cr));
-    pthread_mutex_init(&cr->lock, NULL);
-    pthread_cond_init(&cr->wake, NULL);
+    mm_bg_init(&cr->bg);
     cr->sleep_us = st->cfg.crawler_sleep_us;
     cr->tocrawl = st->cfg.crawler_tocrawl;
     cr->idle = 1;
@@ -234,44 +225,21 @@ mm_crawler_fini(struct mm_store *st)
 {
     struct mm_crawler *cr = &st->crawler;
 
-    mm_crawler_stop(st);
+    mm_bg_fini(&cr->bg);
     mm_free(cr->reclaimed);
     mm_free(cr->checked);
-    pthread_cond_destroy(&cr->wake);
-    pthread_mutex_destroy(&cr->lock);
 }
 
 int
 mm_crawler_start(struct mm_store *st)
 {
-    struct mm_crawler *cr = &st->crawler;
-    int rc = 0;
-
-    pthread_mutex_lock(&cr->lock);
-    if (!cr->started) {
-        cr->stop = false;
-        rc = pthread_create(&cr->thread, NULL, crawler_main, st);
-        cr->started = rc == 0;
-    }
-    pthread_mutex_unlock(&cr->lock);
-    return rc;
+    return mm_bg_start(&st->crawler.bg, crawler_main, st);
 }
 
 void
 mm_crawler_stop(struct mm_store *st)
 {
-    struct mm_crawler *cr = &st->crawler;
-    bool join;
-
-    pthread_mutex_lock(&cr->lock);
-    join = cr->started;
-    cr->stop = true;
-    cr->started = false;
-    pthread_cond_signal(&cr->wake);
-    pthread_mutex_unlock(&cr->lock);
-    if (join) {
-        pthread_join(cr->thread, NULL);
-    }
+    mm_bg_stop(&st->crawler.bg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -282,15 +250,10 @@ mm_store_crawl(struct mm_store *st, uint64_t classes)
 {
     /* The large items have no class id of their own; they are shown with
      * the largest class, and crawled with it. */
-    bool threaded;
-
     if (classes & ((uint64_t)1 << st->slab.nclasses)) {
         classes |= 1u;
     }
-    pthread_mutex_lock(&st->crawler.lock);
-    threaded = st->crawler.started;
-    pthread_mutex_unlock(&st->crawler.lock);
-    if (!threaded) {
+    if (!mm_bg_started(&st->crawler.bg)) {
         /* A store without its threads (tests, tools) crawls in place. */
         (void)mm_crawler_run(st, classes);
         return true;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mmem/clock.h"
+#include "store/bg_int.h"
 
 struct mm_store;
 
@@ -27,11 +28,7 @@ struct mm_store;
 #define MM_CRAWLER_IDLE_MAX 60u
 
 struct mm_crawler {
-    pthread_mutex_t lock; /* want, stop, the thread */
-    pthread_cond_t wake;
-    pthread_t thread;
-    bool started;
-    bool stop;
+    struct mm_bg bg;   /* the thread; bg.lock guards want, idle and next */
     uint64_t want;     /* classes asked for (bit i: class i; bit 0: large) */
     unsigned sleep_us; /* atomic: lru_crawler_sleep */
     uint32_t tocrawl;  /* atomic: items per class per run, 0 = all */

@@ -157,13 +157,13 @@ pending_add(struct mm_store *st, const struct mm_mover_pending *p)
 {
     struct mm_mover *mv = &st->mover;
 
-    pthread_mutex_lock(&mv->lock);
+    pthread_mutex_lock(&mv->bg.lock);
     if (mv->npending < MM_MOVER_PENDING_MAX) {
         mv->pending[mv->npending++] = *p;
-        pthread_mutex_unlock(&mv->lock);
+        pthread_mutex_unlock(&mv->bg.lock);
         return;
     }
-    pthread_mutex_unlock(&mv->lock);
+    pthread_mutex_unlock(&mv->bg.lock);
     /* No room to keep it (the steal checks first, so only the thread gets
      * here): what is left are items readers hold, already unlinked, and
      * short-TTL ones; the page goes back with the last of them. */
@@ -176,9 +176,9 @@ pending_full(struct mm_store *st)
     struct mm_mover *mv = &st->mover;
     bool full;
 
-    pthread_mutex_lock(&mv->lock);
+    pthread_mutex_lock(&mv->bg.lock);
     full = mv->npending >= MM_MOVER_PENDING_MAX;
-    pthread_mutex_unlock(&mv->lock);
+    pthread_mutex_unlock(&mv->bg.lock);
     return full;
 }
 
@@ -190,10 +190,10 @@ pending_finish(struct mm_store *st, bool blocking)
     struct mm_mover *mv = &st->mover;
     unsigned i = 0;
 
-    pthread_mutex_lock(&mv->lock);
+    pthread_mutex_lock(&mv->bg.lock);
     /* One finisher at a time: the list is walked with the lock dropped. */
     if (mv->finishing) {
-        pthread_mutex_unlock(&mv->lock);
+        pthread_mutex_unlock(&mv->bg.lock);
         return;
     }
     mv->finishing = true;
@@ -201,9 +201,9 @@ pending_finish(struct mm_store *st, bool blocking)
         struct mm_mover_pending p = mv->pending[i];
         bool done;
 
-        pthread_mutex_unlock(&mv->lock);
+        pthread_mutex_unlock(&mv->bg.lock);
         done = evacuate_page(st, &p, false, blocking);
-        pthread_mutex_lock(&mv->lock);
+        pthread_mutex_lock(&mv->bg.lock);
         if (done) {
             mv->pending[i] = mv->pending[--mv->npending];
         } else {
@@ -211,7 +211,7 @@ pending_finish(struct mm_store *st, bool blocking)
         }
     }
     mv->finishing = false;
-    pthread_mutex_unlock(&mv->lock);
+    pthread_mutex_unlock(&mv->bg.lock);
 }
 
 static uint64_t
@@ -642,7 +642,7 @@ mm_mover_reassign(struct mm_store *st, int src, int dst)
     if (src == dst) {
         return MM_MOVER_SAME;
     }
-    pthread_mutex_lock(&mv->lock);
+    pthread_mutex_lock(&mv->bg.lock);
     if (mv->req_src >= 0 || __atomic_load_n(&mv->running, __ATOMIC_RELAXED)) {
         rc = MM_MOVER_BUSY;
     } else if ((src == 0 ? mm_pool_pooled(&st->slab.pool) : class_pages(st, (unsigned)src)) < 2) {
@@ -651,9 +651,9 @@ mm_mover_reassign(struct mm_store *st, int src, int dst)
     } else {
         mv->req_src = src;
         mv->req_dst = dst;
-        pthread_cond_signal(&mv->wake);
+        pthread_cond_signal(&mv->bg.wake);
     }
-    pthread_mutex_unlock(&mv->lock);
+    pthread_mutex_unlock(&mv->bg.lock);
     return rc;
 }
 
@@ -672,11 +672,7 @@ mm_mover_automove(struct mm_store *st)
 void
 mm_mover_kick(struct mm_store *st)
 {
-    struct mm_mover *mv = &st->mover;
-
-    pthread_mutex_lock(&mv->lock);
-    pthread_cond_signal(&mv->wake);
-    pthread_mutex_unlock(&mv->lock);
+    mm_bg_kick(&st->mover.bg);
 }
 
 static void
@@ -686,23 +682,23 @@ run_request(struct mm_store *st)
     int src;
     int dst;
 
-    pthread_mutex_lock(&mv->lock);
+    pthread_mutex_lock(&mv->bg.lock);
     src = mv->req_src;
     dst = mv->req_dst;
     if (src >= 0) {
         __atomic_store_n(&mv->running, true, __ATOMIC_RELAXED);
     }
-    pthread_mutex_unlock(&mv->lock);
+    pthread_mutex_unlock(&mv->bg.lock);
     if (src < 0) {
         return;
     }
     if ((src == 0 || mm_mover_move_page(st, (unsigned)src, true, true)) && dst > 0) {
         hand_to(st, (unsigned)dst);
     }
-    pthread_mutex_lock(&mv->lock);
+    pthread_mutex_lock(&mv->bg.lock);
     mv->req_src = -1;
     __atomic_store_n(&mv->running, false, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&mv->lock);
+    pthread_mutex_unlock(&mv->bg.lock);
 }
 
 static void *
@@ -711,28 +707,17 @@ mover_main(void *arg)
     struct mm_store *st = arg;
     struct mm_mover *mv = &st->mover;
 
-    pthread_mutex_lock(&mv->lock);
-    while (!mv->stop) {
-        struct timespec until;
-
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)TICK_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        if (mv->req_src < 0) {
-            (void)pthread_cond_timedwait(&mv->wake, &mv->lock, &until);
-        }
-        if (mv->stop) {
+    pthread_mutex_lock(&mv->bg.lock);
+    while (mv->req_src >= 0 || mm_bg_wait_locked(&mv->bg, TICK_MS)) {
+        if (mv->bg.stop) {
             break;
         }
-        pthread_mutex_unlock(&mv->lock);
+        pthread_mutex_unlock(&mv->bg.lock);
         run_request(st);
         (void)mm_mover_tick(st);
-        pthread_mutex_lock(&mv->lock);
+        pthread_mutex_lock(&mv->bg.lock);
     }
-    pthread_mutex_unlock(&mv->lock);
+    pthread_mutex_unlock(&mv->bg.lock);
     return NULL;
 }
 
@@ -742,8 +727,7 @@ mm_mover_init(struct mm_store *st)
     struct mm_mover *mv = &st->mover;
 
     memset(mv, 0, sizeof(*mv));
-    pthread_mutex_init(&mv->lock, NULL);
-    pthread_cond_init(&mv->wake, NULL);
+    mm_bg_init(&mv->bg);
     mv->automove = st->cfg.slab_automove;
     mv->reassign = !st->cfg.reassign_off;
     mv->ratio = st->cfg.slab_automove_ratio;
@@ -763,45 +747,22 @@ mm_mover_fini(struct mm_store *st)
 {
     struct mm_mover *mv = &st->mover;
 
-    mm_mover_stop(st);
+    mm_bg_fini(&mv->bg);
     mm_free(mv->last_evicted);
     mm_free(mv->evict_bits);
     mm_free(mv->probe_at);
     mm_free(mv->last_age_sum);
     mm_free(mv->age_avg);
-    pthread_cond_destroy(&mv->wake);
-    pthread_mutex_destroy(&mv->lock);
 }
 
 int
 mm_mover_start(struct mm_store *st)
 {
-    struct mm_mover *mv = &st->mover;
-    int rc = 0;
-
-    pthread_mutex_lock(&mv->lock);
-    if (!mv->started) {
-        mv->stop = false;
-        rc = pthread_create(&mv->thread, NULL, mover_main, st);
-        mv->started = rc == 0;
-    }
-    pthread_mutex_unlock(&mv->lock);
-    return rc;
+    return mm_bg_start(&st->mover.bg, mover_main, st);
 }
 
 void
 mm_mover_stop(struct mm_store *st)
 {
-    struct mm_mover *mv = &st->mover;
-    bool join;
-
-    pthread_mutex_lock(&mv->lock);
-    join = mv->started;
-    mv->stop = true;
-    mv->started = false;
-    pthread_cond_signal(&mv->wake);
-    pthread_mutex_unlock(&mv->lock);
-    if (join) {
-        pthread_join(mv->thread, NULL);
-    }
+    mm_bg_stop(&st->mover.bg);
 }

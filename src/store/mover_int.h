@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "mmem/clock.h"
+#include "store/bg_int.h"
 
 struct mm_store;
 
@@ -49,11 +50,7 @@ struct mm_mover_stats {
 };
 
 struct mm_mover {
-    pthread_mutex_t lock; /* below, except the atomics */
-    pthread_cond_t wake;
-    pthread_t thread;
-    bool started;
-    bool stop;
+    struct mm_bg bg; /* the thread; bg.lock guards what follows but atomics */
     int automove;    /* atomic: 0, 1 or 2 (slab_automove) */
     bool reassign;   /* slab_reassign: moves allowed at all */
     double ratio;    /* slab_automove_ratio */
