@@ -4,9 +4,10 @@
  * gets and set every miss, at a fixed request rate, so two servers driven by
  * the same command see the same requests at the same times whatever their
  * speed. The value size of a key depends on the phase it is written in (phase
- * A: 50-400 bytes, phase B: 1-4 KB), so a change of phase shifts the memory
- * towards other slab classes; the hit ratio per window shows how fast a
- * server follows. Values carry their key id and are checked on every hit.
+ * A: 50-400 bytes, phase B: 1-4 KB), and by default each phase reads its own
+ * keys (--shift), so a change of phase moves the working set to other slab
+ * classes; the hit ratio per window shows how fast a server follows. Values
+ * carry their key id and are checked on every hit.
  *
  * --scan instead reads a small hot set every second while a burst of one-time
  * keys, ten times the cache size, goes through the cache: a good eviction
@@ -615,6 +616,7 @@ report(struct hr_run *run)
     bool timed_out = false;
     struct rusage ru;
     double wall, cpu, target;
+    uint64_t end_ns;
 
     memset(stage_sum, 0, sizeof(stage_sum));
     memset(&total, 0, sizeof(total));
@@ -640,7 +642,9 @@ report(struct hr_run *run)
             nanosleep(&ts, NULL);
         }
     }
-    wall = (double)(now_ns() - run->t0_ns) / 1e9;
+    /* A run that fails before its start has no length. */
+    end_ns = now_ns();
+    wall = end_ns > run->t0_ns ? (double)(end_ns - run->t0_ns) / 1e9 : 0.0;
     for (i = 0; i < o->conns; i++) {
         pthread_join(run->conns[i].thread, NULL);
         if (run->conns[i].timed_out)
@@ -662,8 +666,10 @@ report(struct hr_run *run)
      * in the lag column and in max_lag_ms, not here). */
     printf("# summary rate target_gets_per_s=%.0f achieved_gets_per_s=%.0f wall_s=%.1f "
            "max_lag_ms=%.1f client_cpu_pct=%.0f reached=%s\n",
-           target, total.gets / wall, wall, total.lag_max_us / 1e3, 100.0 * cpu / wall,
-           !timed_out && failed == 0 && total.gets / wall >= 0.99 * target ? "yes" : "no");
+           target, wall > 0 ? total.gets / wall : 0.0, wall, total.lag_max_us / 1e3,
+           wall > 0 ? 100.0 * cpu / wall : 0.0,
+           !timed_out && failed == 0 && wall > 0 && total.gets / wall >= 0.99 * target ? "yes"
+                                                                                       : "no");
     if (o->scan)
         printf("# summary burst_size target_sets=%" PRIu64 " sets=%" PRIu64 " bytes=%.0f\n",
                run->bulk_total, total.bulk,
