@@ -56,6 +56,7 @@ enum mm_req_type {
     /* lru_crawler <sub> [arg]: num is an MM_REQ_CRAWLER_* sub-command, args
      * its one argument token (empty for enable/disable). */
     MM_REQ_LRU_CRAWLER,
+    MM_REQ_REFRESH_CERTS, /* refresh_certs [...] [noreply]: reload the TLS files */
     MM_REQ__COUNT
 };
 

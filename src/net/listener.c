@@ -12,6 +12,7 @@
 #include "mmem/log.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
+#include "mmem/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +105,7 @@ first_tcp_port(const struct mm_listener *l)
     int i;
 
     for (i = 0; i < l->nsocks; i++) {
-        if (l->socks[i].transport == MM_CONN_TCP && l->socks[i].port > 0) {
+        if (l->socks[i].transport != MM_CONN_UNIX && l->socks[i].port > 0) {
             return l->socks[i].port;
         }
     }
@@ -152,9 +153,10 @@ bind_addr(struct mm_listener *l, int fd, const struct addrinfo *ai, bool ephemer
     return bind(fd, ai->ai_addr, ai->ai_addrlen);
 }
 
-/* Bind every address host resolves to. host NULL = all interfaces. */
+/* Bind every address host resolves to. host NULL = all interfaces.
+ * transport: MM_CONN_TCP, or MM_CONN_TLS for a -Z listener. */
 static int
-bind_tcp(struct mm_listener *l, const char *host, int port)
+bind_tcp(struct mm_listener *l, const char *host, int port, enum mm_conn_transport transport)
 {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
@@ -201,7 +203,7 @@ bind_tcp(struct mm_listener *l, const char *host, int port)
             freeaddrinfo(res);
             return -1;
         }
-        if (sock_add(l, fd, ai->ai_family, MM_CONN_TCP) != 0) {
+        if (sock_add(l, fd, ai->ai_family, transport) != 0) {
             freeaddrinfo(res);
             return -1;
         }
@@ -222,12 +224,24 @@ bind_item(struct mm_listener *l, const char *item)
 {
     char host[256];
     int port = l->s->port;
+    enum mm_conn_transport transport = l->s->ssl_enabled ? MM_CONN_TLS : MM_CONN_TCP;
 
+    /* -Z: "notls:" keeps one listener plain; without -Z memcached refuses
+     * the prefix. settings.c cannot be -Z in a build without TLS. */
+    if (mm_tls_available() && strncmp(item, "notls:", 6) == 0) {
+        if (!l->s->ssl_enabled) {
+            mm_log_error("'notls' option is valid only when SSL is enabled");
+            mm_log_error("failed to listen on one of interface(s) %s", item);
+            return -1;
+        }
+        item += 6;
+        transport = MM_CONN_TCP;
+    }
     if (mm_settings_split_listen(item, host, sizeof(host), &port) != 0) {
         mm_log_error("bad listen address: %s", item);
         return -1;
     }
-    return bind_tcp(l, host[0] != '\0' ? host : NULL, port);
+    return bind_tcp(l, host[0] != '\0' ? host : NULL, port, transport);
 }
 
 static int
@@ -284,7 +298,7 @@ bind_all(struct mm_listener *l)
         return bind_unix(l, s->socketpath);
     }
     if (s->nlisten == 0) {
-        return bind_tcp(l, NULL, s->port);
+        return bind_tcp(l, NULL, s->port, s->ssl_enabled ? MM_CONN_TLS : MM_CONN_TCP);
     }
     for (i = 0; i < s->nlisten; i++) {
         if (bind_item(l, s->listen[i]) != 0) {
@@ -354,7 +368,7 @@ mm_listener_announce(const struct mm_listener *l)
         for (i = 0; i < l->nsocks; i++) {
             const struct listener_sock *ls = &l->socks[i];
 
-            if (ls->transport == MM_CONN_TCP) {
+            if (ls->transport != MM_CONN_UNIX) {
                 fprintf(f, "TCP INET%s: %d\n", ls->family == AF_INET6 ? "6" : "", ls->port);
             }
         }

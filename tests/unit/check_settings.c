@@ -494,6 +494,7 @@ static const struct {
     {{"-o", "ext_path=/tmp/x:64m,ext_page_size=8"},
      "Must specify ext_page_size before any ext_path arguments\n",
      1},
+#ifdef MMEM_WITH_TLS
     {{"-o", "ssl_chain_cert"}, "Missing ssl_chain_cert argument\n", 1},
     {{"-o", "ssl_key"}, "Missing ssl_key argument\n", 1},
     {{"-o", "ssl_ciphers"}, "Missing ssl_ciphers argument\n", 1},
@@ -505,6 +506,15 @@ static const struct {
     {{"-o", "ssl_min_version=x"}, "could not parse argument to ssl_min_version\n", 1},
     {{"-o", "ssl_min_version=9"}, "Invalid ssl_min_version. Use help to see valid options.\n", 1},
     {{"-o", "ssl_min_version"}, "Missing ssl_min_version argument\n", 1},
+#else
+    /* A memcached built without TLS knows no ssl_* option, nor -Z. */
+    {{"-o", "ssl_chain_cert=/c"}, "Illegal suboption \"ssl_chain_cert=/c\"\n", 1},
+    {{"-o", "ssl_session_cache"}, "Illegal suboption \"ssl_session_cache\"\n", 1},
+    {{"-Z"}, "mmem: invalid option -- 'Z'\nIllegal argument \"?\"\n", MM_SETTINGS_EX_USAGE},
+    {{"--enable-ssl"},
+     "mmem: unrecognized option '--enable-ssl'\nIllegal argument \"?\"\n",
+     MM_SETTINGS_EX_USAGE},
+#endif
 };
 
 START_TEST(test_bad_values)
@@ -517,9 +527,7 @@ START_TEST(test_bad_values)
 END_TEST
 
 static const char *const unsupported_flags[][3] = {
-    {"-Z", NULL, "-Z"},
     {"-e", "/tmp/memfile", "-e"},
-    {"--enable-ssl", NULL, "-Z"},
 };
 
 START_TEST(test_unsupported_flags)
@@ -616,6 +624,28 @@ START_TEST(test_license)
 }
 END_TEST
 
+/* What -h says about TLS, in a build with it only. */
+#ifdef MMEM_WITH_TLS
+static const bool tls_built = true;
+#else
+static const bool tls_built = false;
+#endif
+static const char *const tls_help[] = {
+    "-Z,",
+    "--enable-ssl",
+    "notls:",
+    "ssl_chain_cert",
+    "ssl_key",
+    "ssl_keyformat",
+    "ssl_verify_mode",
+    "ssl_ciphers",
+    "ssl_ca_cert",
+    "ssl_wbuf_size",
+    "ssl_session_cache",
+    "ssl_kernel_tls",
+    "ssl_min_version",
+};
+
 START_TEST(test_help_lists_everything)
 {
     static const char *const flags[] = {
@@ -688,8 +718,6 @@ START_TEST(test_help_lists_everything)
         "--auth-file",
         "-e,",
         "--memory-file",
-        "-Z,",
-        "--enable-ssl",
         "-o,",
         "--extended",
         "-N,",
@@ -733,16 +761,6 @@ START_TEST(test_help_lists_everything)
         "ext_max_frag",
         "ext_max_sleep",
         "slab_automove_freeratio",
-        "ssl_chain_cert",
-        "ssl_key",
-        "ssl_keyformat",
-        "ssl_verify_mode",
-        "ssl_ciphers",
-        "ssl_ca_cert",
-        "ssl_wbuf_size",
-        "ssl_session_cache",
-        "ssl_kernel_tls",
-        "ssl_min_version",
         "ev_backend",
         "shard_bits",
     };
@@ -752,6 +770,11 @@ START_TEST(test_help_lists_everything)
     ck_assert(strncmp(R.out, "mmem " PACKAGE_VERSION "\n", strlen("mmem " PACKAGE_VERSION)) == 0);
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         ck_assert_msg(strstr(R.out, flags[i]) != NULL, "-h does not mention %s", flags[i]);
+    }
+    /* Tools grep -h for TLS: it is listed only when it works. */
+    for (i = 0; i < sizeof(tls_help) / sizeof(tls_help[0]); i++) {
+        ck_assert_msg((strstr(R.out, tls_help[i]) != NULL) == tls_built,
+                      "-h and %s disagree with the build", tls_help[i]);
     }
     ck_assert_str_eq(R.err, "");
     ck_assert_int_eq(parse("--help", NULL), MM_SETTINGS_EXIT_OK);
@@ -797,22 +820,23 @@ START_TEST(test_xopts_mmem_only_refused)
 }
 END_TEST
 
+/* What -h says about TLS, in a build with it only. */
 START_TEST(test_xopts_noted)
 {
     run("-o", "lru_crawler,ext_item_size=100,lru_crawler,hash_algorithm=xxh3", "-N", "2", "-o",
-        "ssl_chain_cert=/x,ext_drop_unread,idle_timeout=1", NULL);
+        "sock_cookie_id=/x,ext_drop_unread,idle_timeout=1", NULL);
     expect_ok();
     ck_assert_str_eq(mm_settings_noted(&R.s, 0), "lru_crawler");
     ck_assert_str_eq(mm_settings_noted(&R.s, 1), "ext_item_size");
     ck_assert_str_eq(mm_settings_noted(&R.s, 2), "hash_algorithm");
     ck_assert_str_eq(mm_settings_noted(&R.s, 3), "-N");
-    ck_assert_str_eq(mm_settings_noted(&R.s, 4), "ssl_chain_cert");
+    ck_assert_str_eq(mm_settings_noted(&R.s, 4), "sock_cookie_id");
     ck_assert_str_eq(mm_settings_noted(&R.s, 5), "ext_drop_unread");
     ck_assert_ptr_null(mm_settings_noted(&R.s, 6));
     ck_assert_ptr_null(mm_settings_noted(&R.s, -1));
     ck_assert_uint_eq(R.s.compat.ext_item_size, 100);
     ck_assert_str_eq(R.s.compat.hash_algorithm, "xxh3");
-    ck_assert_str_eq(R.s.compat.ssl_chain_cert, "/x");
+    ck_assert_str_eq(R.s.compat.sock_cookie_id, "/x");
     ck_assert(R.s.compat.ext_drop_unread);
 }
 END_TEST
@@ -874,6 +898,7 @@ static const char *const every_xopt[] = {
     "ext_max_frag=0.5",
     "ext_drop_unread",
     "slab_automove_freeratio=0.25",
+#ifdef MMEM_WITH_TLS
     "ssl_chain_cert=/c",
     "ssl_key=/k",
     "ssl_verify_mode=3",
@@ -884,6 +909,7 @@ static const char *const every_xopt[] = {
     "ssl_session_cache",
     "ssl_kernel_tls",
     "ssl_min_version=3",
+#endif
 };
 
 START_TEST(test_xopts_every_memcached_option_accepted)
@@ -996,6 +1022,7 @@ static const char *const memcached_settings[][2] = {
     {"ext_max_frag", "0.80"},
     {"slab_automove_freeratio", "0.010"},
     {"ext_drop_unread", "no"},
+#ifdef MMEM_WITH_TLS
     {"ssl_enabled", "no"},
     {"ssl_chain_cert", "(null)"},
     {"ssl_key", "(null)"},
@@ -1007,6 +1034,7 @@ static const char *const memcached_settings[][2] = {
     {"ssl_session_cache", "no"},
     {"ssl_kernel_tls", "no"},
     {"ssl_min_version", "tlsv1.2"},
+#endif
     {"num_napi_ids", "(null)"},
     {"memory_file", "(null)"},
 };
@@ -1096,8 +1124,8 @@ START_TEST(test_emit_values_follow_flags)
         "ascii", "-I", "2m", "-F", "-X", "-s", "/tmp/s", "-c", "50", "-m", "100", "-o",
         "no_maxconns_fast,hashpower=20,idle_timeout=9,read_buf_mem_limit=3,tail_repair_time=20",
         "-o", "slab_automove_ratio=0.5,slab_automove_window=5,watcher_logbuf_size=8", "-o",
-        "hot_max_factor=0.5,warm_max_factor=1.5,ext_wbuf_size=8,ssl_min_version=3", "-N", "2", "-o",
-        "ssl_ciphers=ALL,ssl_key=/k,ext_max_frag=0.5,slab_automove_freeratio=0.25", NULL);
+        "hot_max_factor=0.5,warm_max_factor=1.5,ext_wbuf_size=8", "-N", "2", "-o",
+        "ext_max_frag=0.5,slab_automove_freeratio=0.25", NULL);
     expect_ok();
     mm_settings_emit(&R.s, capture_emit, &c);
     ck_assert_str_eq(captured(&c, "maxbytes"), "104857600");
@@ -1137,12 +1165,51 @@ START_TEST(test_emit_values_follow_flags)
     ck_assert_str_eq(captured(&c, "ext_wbuf_size"), "8388608");
     ck_assert_str_eq(captured(&c, "ext_max_frag"), "0.50");
     ck_assert_str_eq(captured(&c, "slab_automove_freeratio"), "0.250");
-    ck_assert_str_eq(captured(&c, "ssl_key"), "/k");
-    ck_assert_str_eq(captured(&c, "ssl_ciphers"), "ALL");
-    ck_assert_str_eq(captured(&c, "ssl_min_version"), "tlsv1.3");
     ck_assert_str_eq(captured(&c, "num_napi_ids"), "2");
 }
 END_TEST
+
+#ifdef MMEM_WITH_TLS
+/* -Z and the ssl_* options, shown as memcached 1.6.18 shows them (its
+ * verify mode is OpenSSL's flag word: 0, 1, 3, 7). */
+START_TEST(test_tls_options)
+{
+    static const char *const verify[] = {"0", "1", "3", "7"};
+    static struct capture c;
+    char opt[32];
+
+    run("-Z", "-o", "ssl_chain_cert=/c,ssl_key=/k,ssl_ciphers=ALL,ssl_ca_cert=/ca", "-o",
+        "ssl_min_version=3,ssl_wbuf_size=5,ssl_session_cache,ssl_kernel_tls,ssl_keyformat=2", NULL);
+    expect_ok();
+    ck_assert(R.s.ssl_enabled);
+    ck_assert_ptr_null(mm_settings_noted(&R.s, 0)); /* acted on, not noted */
+    memset(&c, 0, sizeof(c));
+    mm_settings_emit(&R.s, capture_emit, &c);
+    ck_assert_str_eq(captured(&c, "ssl_enabled"), "yes");
+    ck_assert_str_eq(captured(&c, "ssl_chain_cert"), "/c");
+    ck_assert_str_eq(captured(&c, "ssl_key"), "/k");
+    ck_assert_str_eq(captured(&c, "ssl_keyformat"), "2");
+    ck_assert_str_eq(captured(&c, "ssl_ciphers"), "ALL");
+    ck_assert_str_eq(captured(&c, "ssl_ca_cert"), "/ca");
+    ck_assert_str_eq(captured(&c, "ssl_wbuf_size"), "5120");
+    ck_assert_str_eq(captured(&c, "ssl_session_cache"), "yes");
+    ck_assert_str_eq(captured(&c, "ssl_kernel_tls"), "yes");
+    ck_assert_str_eq(captured(&c, "ssl_min_version"), "tlsv1.3");
+    run("--enable-ssl", "-o", "ssl_verify_mode=0", NULL);
+    expect_ok();
+    ck_assert(R.s.ssl_enabled);
+    for (int i = 0; i < 4; i++) {
+        snprintf(opt, sizeof(opt), "ssl_verify_mode=%d", i);
+        run("-o", opt, NULL);
+        expect_ok();
+        memset(&c, 0, sizeof(c));
+        mm_settings_emit(&R.s, capture_emit, &c);
+        ck_assert_str_eq(captured(&c, "ssl_verify_mode"), verify[i]);
+        ck_assert_str_eq(captured(&c, "ssl_enabled"), "no");
+    }
+}
+END_TEST
+#endif
 
 static Suite *
 settings_suite(void)
@@ -1176,6 +1243,9 @@ settings_suite(void)
 
     tcase_set_timeout(tb, 30);
     tcase_add_loop_test(tb, test_bad_values, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+#ifdef MMEM_WITH_TLS
+    tcase_add_test(tb, test_tls_options);
+#endif
     tcase_add_loop_test(tb, test_unsupported_flags, 0,
                         (int)(sizeof(unsupported_flags) / sizeof(unsupported_flags[0])));
     suite_add_tcase(s, tb);
