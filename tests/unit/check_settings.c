@@ -510,10 +510,8 @@ static const struct {
     /* A memcached built without TLS knows no ssl_* option, nor -Z. */
     {{"-o", "ssl_chain_cert=/c"}, "Illegal suboption \"ssl_chain_cert=/c\"\n", 1},
     {{"-o", "ssl_session_cache"}, "Illegal suboption \"ssl_session_cache\"\n", 1},
-    {{"-Z"}, "mmem: invalid option -- 'Z'\nIllegal argument \"?\"\n", MM_SETTINGS_EX_USAGE},
-    {{"--enable-ssl"},
-     "mmem: unrecognized option '--enable-ssl'\nIllegal argument \"?\"\n",
-     MM_SETTINGS_EX_USAGE},
+    {{"-Z"}, "mmem: invalid option -- 'Z'\nIllegal argument \"?\"\n", 1},
+    {{"--enable-ssl"}, "mmem: unrecognized option '--enable-ssl'\nIllegal argument \"?\"\n", 1},
 #endif
 };
 
