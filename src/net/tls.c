@@ -81,8 +81,8 @@ load_error(char *msg, size_t size, FILE *err, const char *what, const char *path
 
     ERR_error_string_n(e, reason, sizeof(reason));
     ERR_print_errors_fp(err);
-    snprintf(msg, size, "Error loading the %s: %s : %s\r\n", what,
-             path != NULL ? path : "(null)", reason);
+    snprintf(msg, size, "Error loading the %s: %s : %s\r\n", what, path != NULL ? path : "(null)",
+             reason);
 }
 
 /* Certificate chain, key (memcached checks they match) and optional CA
@@ -107,7 +107,7 @@ load_certs(SSL_CTX *ssl_ctx, const struct mm_settings *s, char *msg, size_t size
         return false;
     }
     if (c->ssl_ca_cert != NULL) {
-        STACK_OF(X509_NAME) *names;
+        STACK_OF(X509_NAME) * names;
 
         if (SSL_CTX_load_verify_locations(ssl_ctx, c->ssl_ca_cert, NULL) != 1) {
             load_error(msg, size, err, "CA certificate", c->ssl_ca_cert);

@@ -35,4 +35,10 @@ if [ -z "$py" ]; then
 fi
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONDONTWRITEBYTECODE
+# Sanitizer builds shadow and quarantine memory: the RSS bound is looser.
+MMEM_TLS_RSS_FACTOR=1
+if ldd "$bin" 2>/dev/null | grep -q 'lib[at]san'; then
+    MMEM_TLS_RSS_FACTOR=4
+fi
+export MMEM_TLS_RSS_FACTOR
 exec timeout 240 "$py" -W ignore::DeprecationWarning "$here/tls_test.py" "$bin" "${MEMCACHED_BIN:-}"
