@@ -14,8 +14,10 @@ set -eu
 required="build-essential autoconf automake pkg-config libevent-dev libjemalloc-dev check"
 # Optional: sd_notify for the systemd unit (configure finds it), and
 # systemd-analyze (in systemd) to verify the unit in make check; Cyrus SASL
-# for -S (configure finds it), saslpasswd2 and the mechanisms for its tests.
-optional="libsystemd-dev systemd libsasl2-dev sasl2-bin libsasl2-modules"
+# for -S (configure finds it), saslpasswd2 and the mechanisms for its tests;
+# OpenSSL for -Z (configure finds libssl-dev; the tests make their throwaway
+# certificates with the openssl command).
+optional="libsystemd-dev systemd libsasl2-dev sasl2-bin libsasl2-modules libssl-dev openssl"
 # Reference server and tools the tests compare against, the fuzzing
 # compiler, the formatter, and what the docs and scripts use.
 tools="memcached libmemcached-tools netcat-openbsd clang clang-format groff-base man-db git procps"

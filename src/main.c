@@ -12,6 +12,7 @@
 #include "mmem/server.h"
 #include "mmem/settings.h"
 #include "mmem/store.h"
+#include "mmem/tls.h"
 #include "mmem/watch.h"
 
 #include <pthread.h>
@@ -137,6 +138,7 @@ main(int argc, char **argv)
     struct mm_store *store = NULL;
     struct mm_server *srv = NULL;
     struct mm_watch *watch = NULL;
+    struct mm_tls_ctx *tls = NULL;
     sigset_t sigs;
     int rc;
 
@@ -154,10 +156,19 @@ main(int argc, char **argv)
     }
     mm_log_set_level(s.verbose);
     rc = check_udp(&s);
+    /* -Z: the certificate and key are read before -u drops privileges, as
+     * memcached reads them; a bad one ends start-up with status 64. */
+    if (rc == 0 && s.ssl_enabled) {
+        tls = mm_tls_ctx_create(&s, stderr);
+        if (tls == NULL) {
+            return MM_SETTINGS_EX_USAGE;
+        }
+    }
     if (rc == 0) {
         rc = prepare_process(&s);
     }
     if (rc != 0) {
+        mm_tls_ctx_destroy(&tls);
         return rc;
     }
 
@@ -170,6 +181,7 @@ main(int argc, char **argv)
     store = mm_store_create(&store_cfg);
     if (store == NULL) {
         mm_log_error("cannot create the item store (-m %zu MB)", s.maxbytes >> 20);
+        mm_tls_ctx_destroy(&tls);
         return MM_SETTINGS_EX_OSERR;
     }
     if (mm_store_start_threads(store) != 0) {
@@ -180,6 +192,9 @@ main(int argc, char **argv)
     srv = mm_server_create(&s, store, &clock);
     if (srv != NULL) {
         mm_server_set_watch(srv, watch);
+        mm_server_set_tls(srv, tls); /* the server owns it from here */
+    } else {
+        mm_tls_ctx_destroy(&tls);
     }
     if (srv != NULL && mm_server_fixed_conns(srv) + 1 >= (unsigned long)s.maxconns) {
         /* No client could ever connect: memcached refuses to run so. */

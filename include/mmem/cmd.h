@@ -89,6 +89,12 @@ struct mm_cmd_env {
     /* "shutdown" (only with -A): begin a stop; graceful for "shutdown
      * graceful". Called before mm_cmd_exec returns MM_CMD_CLOSE. */
     void (*shutdown)(void *arg, bool graceful);
+    /* "refresh_certs": reload the TLS certificate and key. Returns true, or
+     * false with the one-line reply ("Error ...\r\n") in msg. NULL: a build
+     * without TLS, where the command is unknown ("ERROR"). */
+    bool (*tls_refresh)(void *arg, char *msg, size_t size);
+    /* The ssl_* lines of "stats" (emit per line). NULL: none. */
+    void (*tls_stats)(void *arg, mm_cmd_emit_fn emit, void *emit_arg);
     void *arg;
     /* -Y: the loaded auth file (auth.h); NULL = text clients need no auth. */
     const struct mm_auth *auth;

@@ -29,8 +29,11 @@ struct mm_conn;
 struct mm_conn_pending;
 struct mm_stats;
 struct mm_store;
+struct mm_tls_ctx;
+struct mm_tls_set;
 
-enum mm_conn_transport { MM_CONN_TCP = 0, MM_CONN_UNIX };
+/* MM_CONN_TLS is TCP with TLS (-Z) under the reads and writes (tls.h). */
+enum mm_conn_transport { MM_CONN_TCP = 0, MM_CONN_UNIX, MM_CONN_TLS };
 
 struct mm_conn_cfg {
     size_t rbuf_size;        /* the set's read area; a grown buffer's start */
@@ -38,6 +41,7 @@ struct mm_conn_cfg {
     size_t out_cap;          /* backpressure: stop reading while more is pending */
     unsigned reqs_per_event; /* -R: requests handled before yielding */
     unsigned idle_timeout;   /* seconds, 0 = never close idle connections */
+    struct mm_tls_ctx *tls;  /* -Z: sessions for MM_CONN_TLS sockets; NULL = none */
 };
 
 /* Defaults from the settings (-R, -o idle_timeout) and mmem's buffer sizes. */
@@ -64,6 +68,7 @@ struct mm_conn_set {
     char *scratch;                 /* cfg.rbuf_size bytes lent to each read */
     struct mm_conn_pending *spare; /* a recycled storage-request block */
     struct mm_out_cache out_cache; /* reply buffers between connections */
+    struct mm_tls_set *tls;        /* this worker's TLS sessions (cfg.tls) */
     size_t count;
     size_t peak;
     struct mm_ev_timer idle_timer;

@@ -60,6 +60,7 @@ enum mm_req_type {
      * MM_REQ_SLABS_* sub-command, args the rest of the line after it (two
      * tokens for reassign, one for automove). */
     MM_REQ_SLABS,
+    MM_REQ_REFRESH_CERTS, /* refresh_certs [...] [noreply]: reload the TLS files */
     MM_REQ__COUNT
 };
 

@@ -28,6 +28,10 @@ void mm_server_set_watch(struct mm_server *srv, struct mm_watch *watch);
 /* The connections -c must leave room for once bound: listening sockets,
  * UDP sockets (one per worker each) and reserved descriptors. */
 unsigned long mm_server_fixed_conns(const struct mm_server *srv);
+/* The TLS context for -Z (tls.h), before start; the server owns it from
+ * now on and frees it in destroy. */
+struct mm_tls_ctx;
+void mm_server_set_tls(struct mm_server *srv, struct mm_tls_ctx *tls);
 /* The first bound TCP port (-1 with a unix socket). */
 int mm_server_port(const struct mm_server *srv);
 /* Create and start the workers, then the acceptor, then announce the port (--ready-fd,

@@ -71,7 +71,7 @@ struct mm_settings_compat {
     double ext_max_frag;
     double slab_automove_freeratio;
     bool ext_drop_unread;
-    /* TLS */
+    /* TLS: acted on in a build with OpenSSL (net/tls.c), absent without */
     const char *ssl_chain_cert;
     const char *ssl_key;
     const char *ssl_ciphers;
@@ -100,6 +100,8 @@ struct mm_settings {
                                    * as memcached reports "inter" */
     int backlog;       /* -b, default 1024 */
     int ready_fd;      /* --ready-fd: write the bound port here, -1 = none */
+    bool ssl_enabled;  /* -Z: TLS on every TCP listener but "notls:" ones
+                        * (the ssl_* options are in compat) */
 
     /* process */
     bool daemonize;        /* -d */

@@ -261,6 +261,26 @@ exec_memlimit(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *o
     }
 }
 
+static void
+exec_refresh_certs(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
+{
+    const struct mm_cmd_env *env = ctx->env;
+    char msg[1024];
+
+    if (env->tls_refresh == NULL) {
+        MM_OUT_LIT(out, "ERROR\r\n");
+        return;
+    }
+    /* As memcached: noreply hides the OK, never the error line. */
+    if (env->tls_refresh(env->arg, msg, sizeof(msg))) {
+        if (!req->noreply) {
+            MM_OUT_LIT(out, "OK\r\n");
+        }
+    } else {
+        mm_out_append(out, msg, strlen(msg));
+    }
+}
+
 static enum mm_cmd_rc
 exec_shutdown(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
@@ -321,6 +341,9 @@ mm_cmd_exec(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out
         return exec_shutdown(ctx, req, out);
     case MM_REQ_CACHE_MEMLIMIT:
         exec_memlimit(ctx, req, out);
+        break;
+    case MM_REQ_REFRESH_CERTS:
+        exec_refresh_certs(ctx, req, out);
         break;
     case MM_REQ_MN:
         MM_OUT_LIT(out, "MN\r\n");

@@ -105,6 +105,9 @@ general_log(struct general *g)
         stat_u64(g->out, "log_watcher_skipped", ws.watcher_skipped);
         stat_u64(g->out, "log_watcher_sent", ws.watcher_sent);
         stat_u64(g->out, "log_watchers", ws.watchers);
+        if (g->env->tls_stats != NULL) {
+            g->env->tls_stats(g->env->arg, emit_line, g->out);
+        }
         mm_text_stat(g->out, "unexpected_napi_ids", "0");
         mm_text_stat(g->out, "round_robin_fallback", "0");
     }

@@ -2,7 +2,8 @@
  * options parsed into struct mm_settings, with memcached's defaults, its
  * validation messages and exit statuses, plus the "stats settings" listing in
  * memcached's order. Options that mmem does not implement are either refused
- * by name (-Z -e; -S when built without SASL) or accepted, validated and noted for main to report.
+ * by name (-e; -S when built without SASL) or accepted, validated and noted for main to report;
+ * without OpenSSL, -Z and the ssl_* options do not exist, as in a memcached built without TLS.
  * No I/O other than writing messages to the FILEs the caller passes. */
 #include "config.h"
 
@@ -25,6 +26,15 @@
 #define ITEM_SIZE_MAX_LOWER 1024
 #define ITEM_SIZE_MAX_UPPER (1024 * MB)
 #define MEMCACHED_PAGE_SIZE MB
+
+/* TLS (-Z, -o ssl_*) exists only in a build with OpenSSL (configure). */
+#ifdef MMEM_WITH_TLS
+#define SETTINGS_TLS true
+#define SETTINGS_TLS_FLAG "Z"
+#else
+#define SETTINGS_TLS false
+#define SETTINGS_TLS_FLAG ""
+#endif
 
 /* Long option values beyond any char: mmem's own long options. */
 #define OPT_READY_FD 1000
@@ -71,16 +81,16 @@
     X(NO_DROP_PRIVILEGES, "no_drop_privileges", true)                                              \
     X(RESP_OBJ_MEM_LIMIT, "resp_obj_mem_limit", true)                                              \
     X(SOCK_COOKIE_ID, "sock_cookie_id", true)                                                      \
-    X(SSL_CHAIN_CERT, "ssl_chain_cert", false)                                                     \
-    X(SSL_KEY, "ssl_key", false)                                                                   \
-    X(SSL_VERIFY_MODE, "ssl_verify_mode", false)                                                   \
-    X(SSL_KEYFORMAT, "ssl_keyformat", false)                                                       \
-    X(SSL_CIPHERS, "ssl_ciphers", false)                                                           \
-    X(SSL_CA_CERT, "ssl_ca_cert", false)                                                           \
-    X(SSL_WBUF_SIZE, "ssl_wbuf_size", false)                                                       \
-    X(SSL_SESSION_CACHE, "ssl_session_cache", false)                                               \
-    X(SSL_KERNEL_TLS, "ssl_kernel_tls", false)                                                     \
-    X(SSL_MIN_VERSION, "ssl_min_version", false)
+    X(SSL_CHAIN_CERT, "ssl_chain_cert", true)                                                      \
+    X(SSL_KEY, "ssl_key", true)                                                                    \
+    X(SSL_VERIFY_MODE, "ssl_verify_mode", true)                                                    \
+    X(SSL_KEYFORMAT, "ssl_keyformat", true)                                                        \
+    X(SSL_CIPHERS, "ssl_ciphers", true)                                                            \
+    X(SSL_CA_CERT, "ssl_ca_cert", true)                                                            \
+    X(SSL_WBUF_SIZE, "ssl_wbuf_size", true)                                                        \
+    X(SSL_SESSION_CACHE, "ssl_session_cache", true)                                                \
+    X(SSL_KERNEL_TLS, "ssl_kernel_tls", true)                                                      \
+    X(SSL_MIN_VERSION, "ssl_min_version", true)
 
 enum xopt_id {
 #define XOPT_ENUM(id, name, applied) XOPT_##id,
@@ -396,6 +406,9 @@ xopt_lookup(const char *name)
     int i;
 
     for (i = 0; i < XOPT_COUNT; i++) {
+        if (!SETTINGS_TLS && i >= XOPT_SSL_CHAIN_CERT && i <= XOPT_SSL_MIN_VERSION) {
+            continue; /* a build without TLS does not know these names */
+        }
         if (strcmp(xopts[i].name, name) == 0) {
             return i;
         }
@@ -812,7 +825,13 @@ mm_settings_usage(FILE *out)
             "-A, --enable-shutdown     allow the ascii \"shutdown\" command\n"
             "-l, --listen=<addr>       address to listen on (default: all); repeat the flag or\n"
             "                          give a comma list; <addr>:<port>, [<ipv6>]:<port> and a\n"
-            "                          bare IPv6 address are accepted\n"
+            "                          bare IPv6 address are accepted\n");
+    if (SETTINGS_TLS) {
+        fprintf(out,
+                "                          with -Z, a 'notls:' prefix makes that listener plain\n"
+                "                          (-l notls:<ip>:<port>)\n");
+    }
+    fprintf(out,
             "-d, --daemon              detach and run in the background\n"
             "-r, --enable-coredumps    raise the core file size limit to the maximum\n"
             "-u, --user=<user>         switch to this user after start-up (needed as root)\n"
@@ -847,8 +866,11 @@ mm_settings_usage(FILE *out)
             "-X, --disable-dumping     refuse stats cachedump and lru_crawler metadump\n"
             "-W, --disable-watch       refuse the watch command\n"
             "-Y, --auth-file=<file>    ASCII authentication: a file of user:password lines\n"
-            "-e, --memory-file=<file>  item memory in a mapped file (not supported yet)\n"
-            "-Z, --enable-ssl          TLS (not supported yet)\n"
+            "-e, --memory-file=<file>  item memory in a mapped file (not supported yet)\n");
+    if (SETTINGS_TLS) {
+        fprintf(out, "-Z, --enable-ssl          TLS on every TCP listener (see ssl_* below)\n");
+    }
+    fprintf(out,
             "-N, --napi-ids=<num>      NAPI ids (accepted, no effect)\n"
             "    --ready-fd=<fd>       (mmem) once listening, write the TCP port and a newline\n"
             "                          to this file descriptor\n"
@@ -885,16 +907,30 @@ mm_settings_usage(FILE *out)
         "   - sock_cookie_id:      SO_MARK of the listening sockets, for firewalls\n"
         "   - no_drop_privileges:  no system call sandbox (mmem has none to drop)\n"
         "   - inline_ascii_resp, no_inline_ascii_resp, resp_obj_mem_limit: accepted and\n"
-        "                          ignored, as memcached 1.6 does\n"
-        "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
-        "   - lru_maintainer, no_lru_maintainer, hot_lru_pct, warm_lru_pct,\n"
-        "     hot_max_factor, warm_max_factor\n"
-        "   - slab_sizes\n"
-        "   - ssl_chain_cert, ssl_key, ssl_keyformat, ssl_verify_mode, ssl_ciphers,\n"
-        "     ssl_ca_cert, ssl_wbuf_size, ssl_session_cache, ssl_kernel_tls,\n"
-        "     ssl_min_version\n"
-        "Environment: MEMCACHED_PORT_FILENAME=<file> gets \"TCP INET: <port>\" and\n"
-        "\"UDP INET: <port>\" lines (INET6 for IPv6) for the ports bound.\n");
+        "                          ignored, as memcached 1.6 does\n");
+    if (SETTINGS_TLS) {
+        fprintf(
+            out,
+            "   - ssl_chain_cert:      certificate chain file in PEM format\n"
+            "   - ssl_key:             private key, if not part of the ssl_chain_cert file\n"
+            "   - ssl_keyformat:       private key format: 1 PEM, 2 DER (default: 1)\n"
+            "   - ssl_verify_mode:     client certificates: 0 not asked (default), 1 checked\n"
+            "                          if sent, 2 required, 3 required once per session\n"
+            "   - ssl_ciphers:         OpenSSL cipher list (TLS 1.2 and older)\n"
+            "   - ssl_ca_cert:         PEM file of the CAs client certificates must chain to\n"
+            "   - ssl_wbuf_size:       KB gathered into one TLS record per write (default: 16)\n"
+            "   - ssl_session_cache:   server-side session cache, for resumption\n"
+            "   - ssl_kernel_tls:      kernel TLS offload where the kernel offers it\n"
+            "   - ssl_min_version:     oldest protocol accepted: 0 tlsv1.0, 1 tlsv1.1,\n"
+            "                          2 tlsv1.2 (default), 3 tlsv1.3\n");
+    }
+    fprintf(out,
+            "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
+            "   - lru_maintainer, no_lru_maintainer, hot_lru_pct, warm_lru_pct,\n"
+            "     hot_max_factor, warm_max_factor\n"
+            "   - slab_sizes\n"
+            "Environment: MEMCACHED_PORT_FILENAME=<file> gets \"TCP INET: <port>\" and\n"
+            "\"UDP INET: <port>\" lines (INET6 for IPv6) for the ports bound.\n");
 }
 
 void
@@ -930,12 +966,15 @@ mm_settings_license(FILE *out)
 
 /* ---- argv --------------------------------------------------------------- */
 
-static const char shortopts[] = ":a:AZp:s:U:m:Mc:khiVrvdl:u:P:f:n:t:D:LR:Cb:B:I:SFXWY:e:o:N:";
+static const char shortopts[] =
+    ":a:A" SETTINGS_TLS_FLAG "p:s:U:m:Mc:khiVrvdl:u:P:f:n:t:D:LR:Cb:B:I:SFXWY:e:o:N:";
 
 static const struct option longopts[] = {
     {"unix-mask", required_argument, NULL, 'a'},
     {"enable-shutdown", no_argument, NULL, 'A'},
+#ifdef MMEM_WITH_TLS
     {"enable-ssl", no_argument, NULL, 'Z'},
+#endif
     {"port", required_argument, NULL, 'p'},
     {"unix-socket", required_argument, NULL, 's'},
     {"udp-port", required_argument, NULL, 'U'},
@@ -1056,7 +1095,8 @@ parse_one(struct mm_settings *s, int c, const char *arg, FILE *out, FILE *err)
         s->shutdown_command = true;
         break;
     case 'Z':
-        return unsupported(s, err, "-Z", "TLS");
+        s->ssl_enabled = true;
+        break;
     case 'p':
         s->port = c_atoi(arg);
         s->port_given = true;
@@ -1382,6 +1422,30 @@ emit_bool(const struct emitter *e, const char *name, bool v)
     e->fn(e->arg, name, v ? "yes" : "no");
 }
 
+/* The ssl_* lines, only in a build with TLS (memcached without TLS has none). */
+static void
+emit_tls(const struct emitter *e, const struct mm_settings *s)
+{
+    /* memcached shows OpenSSL's verify flags: none, peer, peer|fail-if-none,
+     * peer|fail-if-none|client-once. */
+    static const int verify_flags[] = {0, 1, 3, 7};
+    const struct mm_settings_compat *c = &s->compat;
+
+    emit_bool(e, "ssl_enabled", s->ssl_enabled);
+    /* memcached prints these two with "%s" of a NULL pointer and the next
+     * two with an explicit "NULL": keep both spellings. */
+    emit_str(e, "ssl_chain_cert", c->ssl_chain_cert != NULL ? c->ssl_chain_cert : "(null)");
+    emit_str(e, "ssl_key", c->ssl_key != NULL ? c->ssl_key : "(null)");
+    emit_fmt(e, "ssl_verify_mode", "%d", verify_flags[c->ssl_verify_mode & 3]);
+    emit_fmt(e, "ssl_keyformat", "%d", c->ssl_keyformat);
+    emit_str(e, "ssl_ciphers", c->ssl_ciphers != NULL ? c->ssl_ciphers : "NULL");
+    emit_str(e, "ssl_ca_cert", c->ssl_ca_cert != NULL ? c->ssl_ca_cert : "NULL");
+    emit_fmt(e, "ssl_wbuf_size", "%u", c->ssl_wbuf_size);
+    emit_bool(e, "ssl_session_cache", c->ssl_session_cache);
+    emit_bool(e, "ssl_kernel_tls", c->ssl_kernel_tls);
+    emit_str(e, "ssl_min_version", ssl_versions[c->ssl_min_version & 3]);
+}
+
 void
 mm_settings_emit(const struct mm_settings *s, mm_settings_emit_fn fn, void *arg)
 {
@@ -1459,19 +1523,9 @@ mm_settings_emit(const struct mm_settings *s, mm_settings_emit_fn fn, void *arg)
     emit_fmt(&e, "ext_max_frag", "%.2f", c->ext_max_frag);
     emit_fmt(&e, "slab_automove_freeratio", "%.3f", c->slab_automove_freeratio);
     emit_bool(&e, "ext_drop_unread", c->ext_drop_unread);
-    emit_bool(&e, "ssl_enabled", false);
-    /* memcached prints these two with "%s" of a NULL pointer and the next
-     * two with an explicit "NULL": keep both spellings. */
-    emit_str(&e, "ssl_chain_cert", c->ssl_chain_cert != NULL ? c->ssl_chain_cert : "(null)");
-    emit_str(&e, "ssl_key", c->ssl_key != NULL ? c->ssl_key : "(null)");
-    emit_fmt(&e, "ssl_verify_mode", "%d", c->ssl_verify_mode);
-    emit_fmt(&e, "ssl_keyformat", "%d", c->ssl_keyformat);
-    emit_str(&e, "ssl_ciphers", c->ssl_ciphers != NULL ? c->ssl_ciphers : "NULL");
-    emit_str(&e, "ssl_ca_cert", c->ssl_ca_cert != NULL ? c->ssl_ca_cert : "NULL");
-    emit_fmt(&e, "ssl_wbuf_size", "%u", c->ssl_wbuf_size);
-    emit_bool(&e, "ssl_session_cache", c->ssl_session_cache);
-    emit_bool(&e, "ssl_kernel_tls", c->ssl_kernel_tls);
-    emit_str(&e, "ssl_min_version", ssl_versions[c->ssl_min_version & 3]);
+    if (SETTINGS_TLS) {
+        emit_tls(&e, s);
+    }
     if (c->num_napi_ids > 0) {
         emit_fmt(&e, "num_napi_ids", "%d", c->num_napi_ids);
     } else {

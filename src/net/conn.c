@@ -23,6 +23,7 @@
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/text.h"
+#include "mmem/tls.h"
 #include "mmem/watch.h"
 
 #include <arpa/inet.h>
@@ -284,6 +285,9 @@ conn_send(struct mm_conn *c)
     cnt = mm_out_iov(&c->out, &iov, CONN_IOV_MAX);
     if (cnt <= 0) {
         return 0;
+    }
+    if (c->transport == MM_CONN_TLS) {
+        return mm_tls_writev(c->set->tls, c->io.fd, iov, cnt);
     }
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
@@ -810,7 +814,8 @@ conn_read(struct mm_conn *c)
         return true;
     }
     do {
-        n = readv(c->io.fd, iov, cnt);
+        n = c->transport == MM_CONN_TLS ? mm_tls_readv(c->set->tls, c->io.fd, iov, cnt)
+                                        : readv(c->io.fd, iov, cnt);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         mm_iobuf_settle(&c->rbuf);
@@ -832,11 +837,46 @@ conn_read(struct mm_conn *c)
     return true;
 }
 
+/* The TLS handshake, one step per readiness event; the loop watches for
+ * what OpenSSL waits on. Returns true once requests may be read. */
+static bool
+conn_tls_handshake(struct mm_conn *c)
+{
+    enum mm_tls_rc rc = mm_tls_handshake(c->set->tls, c->io.fd);
+
+    if (rc == MM_TLS_FAILED) {
+        mm_conn_close(c);
+        return false;
+    }
+    if (rc != MM_TLS_DONE &&
+        mm_ev_io_set(c->set->loop, &c->io, rc == MM_TLS_WANT_WRITE ? MM_EV_WRITE : MM_EV_READ) !=
+            0) {
+        mm_conn_close(c);
+        return false;
+    }
+    return rc == MM_TLS_DONE;
+}
+
+/* Decrypted bytes held by OpenSSL that the socket will not announce. */
+static bool
+conn_tls_pending(const struct mm_conn *c)
+{
+    return c->transport == MM_CONN_TLS && c->state != CONN_CLOSING && !c->paused && !c->yielded &&
+           mm_tls_pending(c->set->tls, c->io.fd);
+}
+
 static void
 conn_on_io(struct mm_ev_io *io, unsigned revents)
 {
     struct mm_conn *c = io->arg;
+    unsigned spins = 0;
 
+    if (c->transport == MM_CONN_TLS && !mm_tls_ready(c->set->tls, c->io.fd)) {
+        if (!conn_tls_handshake(c)) {
+            return;
+        }
+        revents = MM_EV_READ; /* the last flight may have carried a request */
+    }
     if ((revents & MM_EV_WRITE) != 0) {
         if (!conn_write(c)) {
             return;
@@ -847,6 +887,13 @@ conn_on_io(struct mm_ev_io *io, unsigned revents)
         }
     }
     if ((revents & MM_EV_READ) != 0 && c->state != CONN_CLOSING && !c->paused) {
+        if (!conn_read(c)) {
+            return;
+        }
+    }
+    /* TLS: a read stops when the buffer is full; what OpenSSL still holds
+     * is read now (bounded: each pass drains up to a buffer's worth). */
+    while (conn_tls_pending(c) && spins++ < 64) {
         if (!conn_read(c)) {
             return;
         }
@@ -883,7 +930,9 @@ mm_conn_create(struct mm_conn_set *set, int fd, enum mm_conn_transport transport
     mm_out_init(&c->out, mm_cmd_item_release, set->store);
     mm_out_use_cache(&c->out, &set->out_cache);
     mm_ev_io_init(&c->io, fd, conn_on_io, c);
-    if (mm_ev_io_set(set->loop, &c->io, MM_EV_READ) != 0) {
+    if ((transport == MM_CONN_TLS && mm_tls_open(set->tls, fd) != 0) ||
+        mm_ev_io_set(set->loop, &c->io, MM_EV_READ) != 0) {
+        mm_tls_close(set->tls, fd);
         mm_log_warn("conn %d: the event loop refused the socket", fd);
         mm_out_fini(&c->out);
         mm_free(c);
@@ -930,6 +979,9 @@ mm_conn_close(struct mm_conn *c)
     }
     set->count--;
     pthread_mutex_unlock(&set->lock);
+    if (c->transport == MM_CONN_TLS) {
+        mm_tls_close(set->tls, c->io.fd);
+    }
     close(c->io.fd);
     if (c->pend != NULL && c->pend->it != NULL) {
         /* The client left in the middle of a value: nothing is stored. */
@@ -986,6 +1038,7 @@ mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct mm_cmd
     }
     /* One read area for every connection of the set (see conn_read). */
     set->scratch = mm_malloc(set->cfg.rbuf_size);
+    set->tls = mm_tls_set_create(set->cfg.tls);
     mm_out_cache_init(&set->out_cache, CONN_OUT_CACHE_CHUNKS);
     pthread_mutex_init(&set->lock, NULL);
     mm_ev_timer_init(&set->idle_timer, conn_idle_sweep, set);
@@ -1012,6 +1065,7 @@ mm_conn_set_fini(struct mm_conn_set *set)
     set->spare = NULL;
     mm_free(set->scratch);
     set->scratch = NULL;
+    mm_tls_set_destroy(&set->tls);
     mm_out_cache_fini(&set->out_cache);
 }
 

@@ -12,6 +12,7 @@
 #include "mmem/log.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
+#include "mmem/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,7 +98,7 @@ sock_add(struct mm_listener *l, int fd, int family, enum mm_conn_transport trans
             ls->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         }
     }
-    if (transport == MM_CONN_TCP && l->portfile != NULL) {
+    if (transport != MM_CONN_UNIX && l->portfile != NULL) {
         mm_listener_portfile_line(l->portfile, "TCP", family, ls->port);
     }
     return 0;
@@ -109,7 +110,7 @@ first_tcp_port(const struct mm_listener *l)
     int i;
 
     for (i = 0; i < l->nsocks; i++) {
-        if (l->socks[i].transport == MM_CONN_TCP && l->socks[i].port > 0) {
+        if (l->socks[i].transport != MM_CONN_UNIX && l->socks[i].port > 0) {
             return l->socks[i].port;
         }
     }
@@ -157,11 +158,13 @@ bind_addr(struct mm_listener *l, int fd, const struct addrinfo *ai, bool ephemer
     return bind(fd, ai->ai_addr, ai->ai_addrlen);
 }
 
-/* Bind every address host resolves to. host NULL = all interfaces. On
- * failure returns -1 with *why set to the errno memcached's final message
- * reports, after the first line it prints itself (see listener.h). */
+/* Bind every address host resolves to. host NULL = all interfaces.
+ * transport: MM_CONN_TCP, or MM_CONN_TLS for a -Z listener. On failure
+ * returns -1 with *why set to the errno memcached's final message reports,
+ * after the first line it prints itself (see listener.h). */
 static int
-bind_tcp(struct mm_listener *l, const char *host, int port, int *why)
+bind_tcp(struct mm_listener *l, const char *host, int port, enum mm_conn_transport transport,
+         int *why)
 {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
@@ -216,7 +219,7 @@ bind_tcp(struct mm_listener *l, const char *host, int port, int *why)
             freeaddrinfo(res);
             return -1;
         }
-        if (sock_add(l, fd, ai->ai_family, MM_CONN_TCP) != 0) {
+        if (sock_add(l, fd, ai->ai_family, transport) != 0) {
             freeaddrinfo(res);
             return -1;
         }
@@ -232,13 +235,25 @@ bind_item(struct mm_listener *l, const char *item, int *why)
 {
     char host[256];
     int port = l->s->port;
+    enum mm_conn_transport transport = l->s->ssl_enabled ? MM_CONN_TLS : MM_CONN_TCP;
 
+    /* -Z: "notls:" keeps one listener plain; without -Z memcached refuses
+     * the prefix. settings.c cannot be -Z in a build without TLS. */
+    if (mm_tls_available() && strncmp(item, "notls:", 6) == 0) {
+        if (!l->s->ssl_enabled) {
+            mm_log_error("'notls' option is valid only when SSL is enabled");
+            mm_log_error("failed to listen on one of interface(s) %s", item);
+            return -1;
+        }
+        item += 6;
+        transport = MM_CONN_TCP;
+    }
     if (mm_settings_split_listen(item, host, sizeof(host), &port) != 0) {
         mm_log_error("bad listen address: %s", item);
         *why = EINVAL;
         return -1;
     }
-    return bind_tcp(l, host[0] != '\0' ? host : NULL, port, why);
+    return bind_tcp(l, host[0] != '\0' ? host : NULL, port, transport, why);
 }
 
 static int
@@ -325,7 +340,7 @@ bind_all(struct mm_listener *l)
         return 0; /* -p 0: no TCP at all, as in memcached */
     }
     if (s->nlisten == 0) {
-        if (bind_tcp(l, NULL, s->port, &why) != 0) {
+        if (bind_tcp(l, NULL, s->port, s->ssl_enabled ? MM_CONN_TLS : MM_CONN_TCP, &why) != 0) {
             mm_log_error("failed to listen on TCP port %d: %s", s->port, strerror(why));
             return -1;
         }

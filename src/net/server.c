@@ -18,6 +18,7 @@
 #include "mmem/notify.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
+#include "mmem/tls.h"
 #include "mmem/udp.h"
 #include "mmem/worker.h"
 
@@ -37,8 +38,9 @@ struct mm_server {
     struct mm_store *store;
     struct mm_clock *clock;
     struct mm_cmd_env env;
-    struct mm_auth *auth; /* -Y table, shared read-only by the workers */
-    bool sasl_up;         /* -S: Cyrus SASL initialised */
+    struct mm_auth *auth;   /* -Y table, shared read-only by the workers */
+    bool sasl_up;           /* -S: Cyrus SASL initialised */
+    struct mm_tls_ctx *tls; /* -Z: the TLS context (owned) */
     struct mm_conn_cfg conn_cfg;
     struct mm_listener *listener;
     struct mm_udp_socks udp; /* the bound sockets; workers use dup()s */
@@ -103,6 +105,24 @@ env_stats_reset(void *arg)
     pthread_mutex_lock(&srv->base_lock);
     srv->base = raw;
     pthread_mutex_unlock(&srv->base_lock);
+    mm_tls_stats_reset(srv->tls);
+}
+
+static bool
+env_tls_refresh(void *arg, char *msg, size_t size)
+{
+    struct mm_server *srv = arg;
+
+    return mm_tls_refresh(srv->tls, msg, size);
+}
+
+static void
+env_tls_stats(void *arg, void (*emit)(void *emit_arg, const char *name, const char *value),
+              void *emit_arg)
+{
+    struct mm_server *srv = arg;
+
+    mm_tls_stats_emit(srv->tls, mm_clock_now(srv->clock), emit, emit_arg);
 }
 
 static void
@@ -193,6 +213,10 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
     srv->env.conns_emit = env_conns_emit;
     srv->env.server_gauges = env_server_gauges;
     srv->env.shutdown = env_shutdown;
+    if (mm_tls_available()) {
+        srv->env.tls_refresh = env_tls_refresh;
+        srv->env.tls_stats = env_tls_stats;
+    }
     srv->env.arg = srv;
     if (s->auth_file != NULL) {
         srv->auth = mm_auth_load(s->auth_file, stderr);
@@ -236,6 +260,14 @@ mm_server_set_store(struct mm_server *srv, struct mm_store *store)
 {
     srv->store = store;
     srv->env.store = store;
+}
+
+void
+mm_server_set_tls(struct mm_server *srv, struct mm_tls_ctx *tls)
+{
+    mm_tls_ctx_destroy(&srv->tls);
+    srv->tls = tls;
+    srv->conn_cfg.tls = tls;
 }
 
 void
@@ -331,6 +363,7 @@ mm_server_destroy(struct mm_server **srvp)
     mm_udp_close(&srv->udp);
     pthread_mutex_destroy(&srv->base_lock);
     mm_auth_free(&srv->auth);
+    mm_tls_ctx_destroy(&srv->tls);
     if (srv->sasl_up) {
         mm_cmd_sasl_shutdown();
     }

@@ -20,7 +20,13 @@
 #include <string.h>
 #include <unistd.h>
 
-enum worker_msg { WORKER_MSG_TCP = 0, WORKER_MSG_UNIX, WORKER_MSG_STOP };
+/* A new socket's message kind is its transport. */
+enum worker_msg {
+    WORKER_MSG_TCP = MM_CONN_TCP,
+    WORKER_MSG_UNIX = MM_CONN_UNIX,
+    WORKER_MSG_TLS = MM_CONN_TLS,
+    WORKER_MSG_STOP
+};
 
 static void
 worker_on_msg(struct mm_ev_queue *q, const struct mm_ev_msg *msg, void *arg)
@@ -31,8 +37,8 @@ worker_on_msg(struct mm_ev_queue *q, const struct mm_ev_msg *msg, void *arg)
     switch (msg->kind) {
     case WORKER_MSG_TCP:
     case WORKER_MSG_UNIX:
-        (void)mm_conn_create(&w->conns, msg->fd,
-                             msg->kind == WORKER_MSG_UNIX ? MM_CONN_UNIX : MM_CONN_TCP, msg->ptr);
+    case WORKER_MSG_TLS:
+        (void)mm_conn_create(&w->conns, msg->fd, (enum mm_conn_transport)msg->kind, msg->ptr);
         break;
     case WORKER_MSG_STOP:
         mm_conn_set_close_all(&w->conns);
@@ -51,7 +57,7 @@ worker_discard(struct mm_ev_queue *q, const struct mm_ev_msg *msg, void *arg)
     unsigned long *live = w->conns.live;
 
     (void)q;
-    if (msg->kind == WORKER_MSG_TCP || msg->kind == WORKER_MSG_UNIX) {
+    if (msg->kind != WORKER_MSG_STOP) {
         close(msg->fd);
         if (live != NULL) {
             __atomic_fetch_sub(live, 1, __ATOMIC_RELAXED);
@@ -122,7 +128,7 @@ mm_worker_handoff(struct mm_worker *w, int fd, enum mm_conn_transport transport,
 {
     struct mm_ev_msg msg;
 
-    msg.kind = transport == MM_CONN_UNIX ? WORKER_MSG_UNIX : WORKER_MSG_TCP;
+    msg.kind = (int)transport;
     msg.fd = fd;
     /* The name is only read back as const; the queue carries void *. */
     msg.ptr = (void *)(uintptr_t)listen_name;

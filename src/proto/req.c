@@ -70,6 +70,7 @@ mm_req_type_name(enum mm_req_type t)
         [MM_REQ_WATCH] = "watch",
         [MM_REQ_LRU_CRAWLER] = "lru_crawler",
         [MM_REQ_SLABS] = "slabs",
+        [MM_REQ_REFRESH_CERTS] = "refresh_certs",
     };
 
     if ((unsigned)t >= MM_REQ__COUNT) {

@@ -553,6 +553,10 @@ dispatch(const struct line *l, struct mm_req *req)
         req->args = rest_from(l, 1);
     } else if (span_eq(cmd, "lru_crawler")) {
         parse_lru_crawler(l, req);
+    } else if (span_eq(cmd, "refresh_certs")) {
+        /* Other arguments are ignored, as memcached ignores them. */
+        req->type = MM_REQ_REFRESH_CERTS;
+        req->noreply = last_is_noreply(l);
     } else {
         struct mm_span last = l->tok[seen(l) - 1];
 

@@ -29,6 +29,13 @@ omitted(const char *name)
             return true;
         }
     }
+#ifndef MMEM_WITH_TLS
+    /* Debian's memcached has TLS; a build without it lists no ssl_*, as a
+     * memcached built without TLS (doc/options.md). */
+    if (strncmp(name, "ssl_", 4) == 0) {
+        return true;
+    }
+#endif
     return false;
 }
 

@@ -479,6 +479,7 @@ static const struct {
     {{"-o", "watcher_logbuf_size=x"}, "could not parse argument to watcher_logbuf_size\n", 1},
     {{"-o", "watcher_logbuf_size=-1"}, "could not parse argument to watcher_logbuf_size\n", 1},
     {{"-o", "worker_logbuf_size"}, "Missing worker_logbuf_size argument\n", 1},
+#ifdef MMEM_WITH_TLS
     {{"-o", "ssl_chain_cert"}, "Missing ssl_chain_cert argument\n", 1},
     {{"-o", "ssl_key"}, "Missing ssl_key argument\n", 1},
     {{"-o", "ssl_ciphers"}, "Missing ssl_ciphers argument\n", 1},
@@ -490,6 +491,13 @@ static const struct {
     {{"-o", "ssl_min_version=x"}, "could not parse argument to ssl_min_version\n", 1},
     {{"-o", "ssl_min_version=9"}, "Invalid ssl_min_version. Use help to see valid options.\n", 1},
     {{"-o", "ssl_min_version"}, "Missing ssl_min_version argument\n", 1},
+#else
+    /* A memcached built without TLS knows no ssl_* option, nor -Z. */
+    {{"-o", "ssl_chain_cert=/c"}, "Illegal suboption \"ssl_chain_cert=/c\"\n", 1},
+    {{"-o", "ssl_session_cache"}, "Illegal suboption \"ssl_session_cache\"\n", 1},
+    {{"-Z"}, "mmem: invalid option -- 'Z'\nIllegal argument \"?\"\n", 1},
+    {{"--enable-ssl"}, "mmem: unrecognized option '--enable-ssl'\nIllegal argument \"?\"\n", 1},
+#endif
 };
 
 START_TEST(test_bad_values)
@@ -502,9 +510,7 @@ START_TEST(test_bad_values)
 END_TEST
 
 static const char *const unsupported_flags[][3] = {
-    {"-Z", NULL, "-Z"},
     {"-e", "/tmp/memfile", "-e"},
-    {"--enable-ssl", NULL, "-Z"},
 };
 
 START_TEST(test_unsupported_flags)
@@ -621,6 +627,28 @@ START_TEST(test_license)
 }
 END_TEST
 
+/* What -h says about TLS, in a build with it only. */
+#ifdef MMEM_WITH_TLS
+static const bool tls_built = true;
+#else
+static const bool tls_built = false;
+#endif
+static const char *const tls_help[] = {
+    "-Z,",
+    "--enable-ssl",
+    "notls:",
+    "ssl_chain_cert",
+    "ssl_key",
+    "ssl_keyformat",
+    "ssl_verify_mode",
+    "ssl_ciphers",
+    "ssl_ca_cert",
+    "ssl_wbuf_size",
+    "ssl_session_cache",
+    "ssl_kernel_tls",
+    "ssl_min_version",
+};
+
 START_TEST(test_help_lists_everything)
 {
     static const char *const flags[] = {
@@ -693,8 +721,6 @@ START_TEST(test_help_lists_everything)
         "--auth-file",
         "-e,",
         "--memory-file",
-        "-Z,",
-        "--enable-ssl",
         "-o,",
         "--extended",
         "-N,",
@@ -724,16 +750,6 @@ START_TEST(test_help_lists_everything)
         "modern",
         "no_modern",
         "sock_cookie_id",
-        "ssl_chain_cert",
-        "ssl_key",
-        "ssl_keyformat",
-        "ssl_verify_mode",
-        "ssl_ciphers",
-        "ssl_ca_cert",
-        "ssl_wbuf_size",
-        "ssl_session_cache",
-        "ssl_kernel_tls",
-        "ssl_min_version",
         "ev_backend",
         "shard_bits",
     };
@@ -749,6 +765,11 @@ START_TEST(test_help_lists_everything)
     ck_assert_msg(strstr(R.out, "tail_repair") == NULL, "-h mentions tail_repair_time");
     ck_assert_msg(strstr(R.out, "freeratio") == NULL, "-h mentions slab_automove_freeratio");
     ck_assert_msg(strstr(R.out, " drop_privileges") == NULL, "-h mentions drop_privileges");
+    /* Tools grep -h for TLS: it is listed only when it works. */
+    for (i = 0; i < sizeof(tls_help) / sizeof(tls_help[0]); i++) {
+        ck_assert_msg((strstr(R.out, tls_help[i]) != NULL) == tls_built,
+                      "-h and %s disagree with the build", tls_help[i]);
+    }
     ck_assert_str_eq(R.err, "");
     ck_assert_int_eq(parse("--help", NULL), MM_SETTINGS_EXIT_OK);
 }
@@ -793,19 +814,18 @@ START_TEST(test_xopts_mmem_only_refused)
 }
 END_TEST
 
+/* What -h says about TLS, in a build with it only. */
 START_TEST(test_xopts_noted)
 {
     run("-o", "lru_crawler,slab_reassign,lru_crawler,hash_algorithm=xxh3", "-N", "2", "-o",
-        "ssl_chain_cert=/x,sock_cookie_id=7,idle_timeout=1", NULL);
+        "sock_cookie_id=7,idle_timeout=1", NULL);
     expect_ok();
     /* lru_crawler and slab_reassign are applied (the crawler and the page
      * mover), hash_algorithm and sock_cookie_id too: not noted. */
     ck_assert_str_eq(mm_settings_noted(&R.s, 0), "-N");
-    ck_assert_str_eq(mm_settings_noted(&R.s, 1), "ssl_chain_cert");
-    ck_assert_ptr_null(mm_settings_noted(&R.s, 2));
+    ck_assert_ptr_null(mm_settings_noted(&R.s, 1));
     ck_assert_ptr_null(mm_settings_noted(&R.s, -1));
     ck_assert_str_eq(R.s.compat.hash_algorithm, "xxh3");
-    ck_assert_str_eq(R.s.compat.ssl_chain_cert, "/x");
     ck_assert_uint_eq(R.s.compat.sock_cookie_id, 7);
 }
 END_TEST
@@ -850,6 +870,7 @@ static const char *const every_xopt[] = {
     "no_drop_privileges",
     "resp_obj_mem_limit=3",
     "sock_cookie_id=5",
+#ifdef MMEM_WITH_TLS
     "ssl_chain_cert=/c",
     "ssl_key=/k",
     "ssl_verify_mode=3",
@@ -860,6 +881,7 @@ static const char *const every_xopt[] = {
     "ssl_session_cache",
     "ssl_kernel_tls",
     "ssl_min_version=3",
+#endif
 };
 
 START_TEST(test_xopts_every_memcached_option_accepted)
@@ -972,6 +994,7 @@ static const char *const memcached_settings[][2] = {
     {"ext_max_frag", "0.80"},
     {"slab_automove_freeratio", "0.010"},
     {"ext_drop_unread", "no"},
+#ifdef MMEM_WITH_TLS
     {"ssl_enabled", "no"},
     {"ssl_chain_cert", "(null)"},
     {"ssl_key", "(null)"},
@@ -983,6 +1006,7 @@ static const char *const memcached_settings[][2] = {
     {"ssl_session_cache", "no"},
     {"ssl_kernel_tls", "no"},
     {"ssl_min_version", "tlsv1.2"},
+#endif
     {"num_napi_ids", "(null)"},
     {"memory_file", "(null)"},
 };
@@ -1070,8 +1094,7 @@ START_TEST(test_emit_values_follow_flags)
         "ascii", "-I", "2m", "-F", "-X", "-s", "/tmp/s", "-c", "50", "-m", "100", "-o",
         "no_maxconns_fast,hashpower=20,idle_timeout=9,read_buf_mem_limit=3,hash_algorithm=jenkins",
         "-o", "slab_automove_ratio=0.5,slab_automove_window=5,watcher_logbuf_size=8", "-o",
-        "hot_max_factor=0.5,warm_max_factor=1.5,ssl_min_version=3", "-N", "2", "-o",
-        "ssl_ciphers=ALL,ssl_key=/k", NULL);
+        "hot_max_factor=0.5,warm_max_factor=1.5", "-N", "2", NULL);
     expect_ok();
     mm_settings_emit(&R.s, capture_emit, &c);
     ck_assert_str_eq(captured(&c, "maxbytes"), "104857600");
@@ -1108,12 +1131,51 @@ START_TEST(test_emit_values_follow_flags)
     ck_assert_str_eq(captured(&c, "idle_timeout"), "9");
     ck_assert_str_eq(captured(&c, "watcher_logbuf_size"), "8192");
     ck_assert_str_eq(captured(&c, "read_buf_mem_limit"), "3145728");
-    ck_assert_str_eq(captured(&c, "ssl_key"), "/k");
-    ck_assert_str_eq(captured(&c, "ssl_ciphers"), "ALL");
-    ck_assert_str_eq(captured(&c, "ssl_min_version"), "tlsv1.3");
     ck_assert_str_eq(captured(&c, "num_napi_ids"), "2");
 }
 END_TEST
+
+#ifdef MMEM_WITH_TLS
+/* -Z and the ssl_* options, shown as memcached 1.6.18 shows them (its
+ * verify mode is OpenSSL's flag word: 0, 1, 3, 7). */
+START_TEST(test_tls_options)
+{
+    static const char *const verify[] = {"0", "1", "3", "7"};
+    static struct capture c;
+    char opt[32];
+
+    run("-Z", "-o", "ssl_chain_cert=/c,ssl_key=/k,ssl_ciphers=ALL,ssl_ca_cert=/ca", "-o",
+        "ssl_min_version=3,ssl_wbuf_size=5,ssl_session_cache,ssl_kernel_tls,ssl_keyformat=2", NULL);
+    expect_ok();
+    ck_assert(R.s.ssl_enabled);
+    ck_assert_ptr_null(mm_settings_noted(&R.s, 0)); /* acted on, not noted */
+    memset(&c, 0, sizeof(c));
+    mm_settings_emit(&R.s, capture_emit, &c);
+    ck_assert_str_eq(captured(&c, "ssl_enabled"), "yes");
+    ck_assert_str_eq(captured(&c, "ssl_chain_cert"), "/c");
+    ck_assert_str_eq(captured(&c, "ssl_key"), "/k");
+    ck_assert_str_eq(captured(&c, "ssl_keyformat"), "2");
+    ck_assert_str_eq(captured(&c, "ssl_ciphers"), "ALL");
+    ck_assert_str_eq(captured(&c, "ssl_ca_cert"), "/ca");
+    ck_assert_str_eq(captured(&c, "ssl_wbuf_size"), "5120");
+    ck_assert_str_eq(captured(&c, "ssl_session_cache"), "yes");
+    ck_assert_str_eq(captured(&c, "ssl_kernel_tls"), "yes");
+    ck_assert_str_eq(captured(&c, "ssl_min_version"), "tlsv1.3");
+    run("--enable-ssl", "-o", "ssl_verify_mode=0", NULL);
+    expect_ok();
+    ck_assert(R.s.ssl_enabled);
+    for (int i = 0; i < 4; i++) {
+        snprintf(opt, sizeof(opt), "ssl_verify_mode=%d", i);
+        run("-o", opt, NULL);
+        expect_ok();
+        memset(&c, 0, sizeof(c));
+        mm_settings_emit(&R.s, capture_emit, &c);
+        ck_assert_str_eq(captured(&c, "ssl_verify_mode"), verify[i]);
+        ck_assert_str_eq(captured(&c, "ssl_enabled"), "no");
+    }
+}
+END_TEST
+#endif
 
 static Suite *
 settings_suite(void)
@@ -1147,6 +1209,9 @@ settings_suite(void)
 
     tcase_set_timeout(tb, 30);
     tcase_add_loop_test(tb, test_bad_values, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+#ifdef MMEM_WITH_TLS
+    tcase_add_test(tb, test_tls_options);
+#endif
     tcase_add_loop_test(tb, test_unsupported_flags, 0,
                         (int)(sizeof(unsupported_flags) / sizeof(unsupported_flags[0])));
     suite_add_tcase(s, tb);
