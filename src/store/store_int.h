@@ -67,6 +67,9 @@ void mm_store_evict_locked(struct mm_store *st, struct mm_item *it, mm_hash_t h,
 struct mm_item *mm_store_evict_one(struct mm_store *st, unsigned cls, mm_reltime_t now);
 /* Memory of an item whose last reference is gone. */
 void mm_store_item_free(struct mm_store *st, struct mm_item *it);
+/* mm_lru_hand_atime over class cls: the access time of its next eviction
+ * candidate ("stats items" age). */
+bool mm_store_hand_atime(struct mm_store *st, unsigned cls, mm_reltime_t *atime);
 /* mm_lru_probe over class cls (MM_ITEM_CLS_LARGE: the large items). */
 void mm_store_probe(struct mm_store *st, unsigned cls, unsigned max, bool clear, unsigned *looked,
                     unsigned *cold);
