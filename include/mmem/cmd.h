@@ -58,6 +58,7 @@ struct mm_stats;
 struct mm_store;
 struct mm_clock;
 struct mm_watch;
+struct mm_prefix;
 struct mm_watcher;
 
 /* emit(emit_arg, name, value): one "STAT <name> <value>" line. */
@@ -94,6 +95,8 @@ struct mm_cmd_env {
     const struct mm_auth *auth;
     /* The "watch" log hub (watch.h); NULL: "watch" is refused as if -W. */
     struct mm_watch *watch;
+    /* "stats detail" per-prefix counters (prefix.h); NULL: none kept. */
+    struct mm_prefix *prefix;
 };
 
 /* Per-worker execution context. */

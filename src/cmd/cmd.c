@@ -13,6 +13,7 @@
 #include "mmem/item.h"
 #include "mmem/log.h"
 #include "mmem/out.h"
+#include "mmem/prefix.h"
 #include "mmem/req.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
@@ -96,6 +97,14 @@ mm_cmd_count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_re
     }
 }
 
+void
+mm_cmd_count_prefix(struct mm_cmd_ctx *ctx, struct mm_span key, enum mm_prefix_op op)
+{
+    if (ctx->env->prefix != NULL) {
+        mm_prefix_record(ctx->env->prefix, key.p, key.len, op);
+    }
+}
+
 /* A too-long key in a get: memcached then throws away every reply of the
  * connection that has not been sent yet (earlier pipelined ones included)
  * and answers only the error; the counts already made stay. When part of
@@ -131,6 +140,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         it = mm_store_get(ctx->env->store, key.p, key.len, mm_hash(key.p, key.len), touch, exp,
                           &why);
         mm_cmd_count_get(ctx->stats, touch, it != NULL, why);
+        mm_cmd_count_prefix(ctx, key, it != NULL ? MM_PREFIX_HIT : MM_PREFIX_GET);
         mm_cmd_watch_get(ctx, key, it, why);
         if (it != NULL) {
             reply_value(ctx, out, it, with_cas);
@@ -142,9 +152,11 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 static void
 exec_delete(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
-    enum mm_store_rc rc = mm_store_delete(ctx->env->store, req->key.p, req->key.len,
-                                          mm_hash(req->key.p, req->key.len), 0);
+    enum mm_store_rc rc;
 
+    mm_cmd_count_prefix(ctx, req->key, MM_PREFIX_DELETE);
+    rc = mm_store_delete(ctx->env->store, req->key.p, req->key.len,
+                         mm_hash(req->key.p, req->key.len), 0);
     if (rc == MM_STORE_OK) {
         MM_STAT_INCR(ctx->stats, delete_hits);
         REPLY(req, out, "DELETED\r\n");
@@ -380,6 +392,8 @@ mm_cmd_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_o
     if (req->type == MM_REQ_MS) {
         return mm_cmd_meta_store_begin(ctx, req, out, it, dst);
     }
+    /* memcached counts the set for its prefix before it tries to store. */
+    mm_cmd_count_prefix(ctx, req->key, MM_PREFIX_SET);
     *it = mm_store_reserve(st, req->key.p, req->key.len, h, req->flags,
                            mm_cmd_rel_exptime(ctx, req->exptime), req->vlen, &rc);
     if (*it != NULL) {
