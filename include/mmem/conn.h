@@ -8,6 +8,7 @@
 
 #include "mmem/ev.h"
 #include "mmem/out.h"
+#include "mmem/resp_limit.h"
 
 /* Client connections: the per-connection state machine (read, parse,
  * execute, reply) and the per-worker set that owns them.
@@ -33,11 +34,13 @@ struct mm_store;
 enum mm_conn_transport { MM_CONN_TCP = 0, MM_CONN_UNIX };
 
 struct mm_conn_cfg {
-    size_t rbuf_size;        /* the set's read area; a grown buffer's start */
-    size_t rbuf_max;         /* longest request line a buffer may grow to hold */
-    size_t out_cap;          /* backpressure: stop reading while more is pending */
-    unsigned reqs_per_event; /* -R: requests handled before yielding */
-    unsigned idle_timeout;   /* seconds, 0 = never close idle connections */
+    size_t rbuf_size;          /* the set's read area; a grown buffer's start */
+    size_t rbuf_max;           /* longest request line a buffer may grow to hold */
+    size_t out_cap;            /* backpressure: stop reading while more is pending */
+    unsigned reqs_per_event;   /* -R: requests handled before yielding */
+    unsigned idle_timeout;     /* seconds, 0 = never close idle connections */
+    size_t read_buf_mem_limit; /* -o read_buf_mem_limit, bytes (0: none) */
+    unsigned threads;          /* -t: the limit is shared out per worker */
 };
 
 /* Defaults from the settings (-R, -o idle_timeout) and mmem's buffer sizes. */
@@ -64,6 +67,7 @@ struct mm_conn_set {
     char *scratch;                 /* cfg.rbuf_size bytes lent to each read */
     struct mm_conn_pending *spare; /* a recycled storage-request block */
     struct mm_out_cache out_cache; /* reply buffers between connections */
+    struct mm_resp_limit resp;     /* -o read_buf_mem_limit, this worker's share */
     size_t count;
     size_t peak;
     struct mm_ev_timer idle_timer;

@@ -15,6 +15,7 @@
 #include "mmem/out.h"
 #include "mmem/prefix.h"
 #include "mmem/req.h"
+#include "mmem/resp_limit.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/store.h"
@@ -117,6 +118,33 @@ drop_unsent(struct mm_out *out, const struct mm_out_mark *get_mark)
     }
 }
 
+/* Under -o read_buf_mem_limit each key after the first of a get needs one
+ * more of memcached's response objects. Without one, memcached drops every
+ * unsent reply of the connection and answers only an error (the keys
+ * before stay counted); the error reuses the objects given back. */
+static bool
+get_key_resp(struct mm_cmd_ctx *ctx, struct mm_out *out, const struct mm_out_mark *mark)
+{
+    if (ctx->resp_limit == NULL || ctx->resps_held == NULL || *ctx->resps_held == UINT16_MAX) {
+        return true;
+    }
+    if (mm_resp_limit_take(ctx->resp_limit)) {
+        (*ctx->resps_held)++;
+        return true;
+    }
+    MM_STAT_INCR(ctx->stats, response_obj_oom);
+    drop_unsent(out, mark);
+    if (mm_out_pending(out) == 0) {
+        mm_resp_limit_put(ctx->resp_limit, *ctx->resps_held);
+        *ctx->resps_held = 0;
+        if (mm_resp_limit_take(ctx->resp_limit)) {
+            (*ctx->resps_held)++;
+        }
+    }
+    MM_OUT_LIT(out, "SERVER_ERROR out of memory writing get response\r\n");
+    return false;
+}
+
 static void
 exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
@@ -126,12 +154,16 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
     struct mm_out_mark mark;
     struct mm_span key;
     size_t pos = 0;
+    unsigned nkeys = 0;
 
     mm_out_mark(out, &mark);
     while (mm_req_next_key(req, &pos, &key)) {
         enum mm_store_get_result why = MM_STORE_GET_MISS;
         struct mm_item *it;
 
+        if (nkeys++ > 0 && !get_key_resp(ctx, out, &mark)) {
+            return;
+        }
         if (key.len > MM_KEY_MAX_LENGTH) {
             drop_unsent(out, &mark);
             MM_OUT_LIT(out, "CLIENT_ERROR bad command line format\r\n");

@@ -20,6 +20,7 @@
 #include "mmem/out.h"
 #include "mmem/protocol_binary.h"
 #include "mmem/req.h"
+#include "mmem/resp_limit.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/text.h"
@@ -82,6 +83,7 @@ struct mm_conn {
     unsigned started : 1;       /* the first byte was seen (protocol chosen) */
     unsigned binary : 1;        /* speaking the binary protocol */
     unsigned auth_read : 1;     /* CONN_NREAD is reading an ASCII auth token */
+    unsigned rbuf_held : 1;     /* holds one of read_buf_mem_limit's read buffers */
     bool busy;                  /* inside conn_process (for "stats conns") */
     bool authed;                /* passed -Y / -S authentication */
     char trailer[2];
@@ -90,6 +92,7 @@ struct mm_conn {
     uint8_t transport; /* enum mm_conn_transport */
     uint8_t shown;     /* atomic: enum conn_shown, for "stats conns" */
     uint8_t listen;    /* index in set->listen_names + 1; 0 = none */
+    uint16_t resps;    /* read_buf_mem_limit response objects held until written */
     uint32_t last_cmd; /* monotonic seconds; atomic (read by "stats conns") */
     struct mm_iobuf rbuf;
     struct mm_out out;
@@ -189,6 +192,8 @@ mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s)
     cfg->out_cap = CONN_OUT_CAP;
     cfg->reqs_per_event = s->reqs_per_event > 0 ? (unsigned)s->reqs_per_event : 20;
     cfg->idle_timeout = s->idle_timeout;
+    cfg->read_buf_mem_limit = s->read_buf_mem_limit;
+    cfg->threads = s->num_threads > 0 ? (unsigned)s->num_threads : 1;
 }
 
 static void conn_on_io(struct mm_ev_io *io, unsigned revents);
@@ -338,6 +343,37 @@ conn_backlogged(const struct mm_conn *c, bool resume)
            c->out.icount - c->out.ihead >= (uint32_t)CONN_IOVS_CAP >> shift;
 }
 
+/* ---- -o read_buf_mem_limit --------------------------------------------
+ * memcached's per-thread cache of read buffers and response objects
+ * (resp_limit.h). A request takes a response object before it runs and
+ * holds it until its reply is written; memcached closes a connection that
+ * cannot get one, unsent replies and all. */
+static bool
+conn_take_resp(struct mm_conn *c)
+{
+    if (!mm_resp_limit_on(&c->set->resp) || c->resps == UINT16_MAX) {
+        return true;
+    }
+    if (!mm_resp_limit_take(&c->set->resp)) {
+        MM_STAT_INCR(c->set->cmd->stats, response_obj_oom);
+        (void)mm_out_discard_unwritten(&c->out);
+        c->state = CONN_CLOSING;
+        return false;
+    }
+    c->resps++;
+    return true;
+}
+
+/* Replies all written: their response objects go back. */
+static void
+conn_settle_resps(struct mm_conn *c)
+{
+    if (c->resps > 0 && mm_out_pending(&c->out) == 0) {
+        mm_resp_limit_put(&c->set->resp, c->resps);
+        c->resps = 0;
+    }
+}
+
 /* Write as much as the socket takes; resume a paused connection once its
  * backlog has drained below half the cap. Returns false if c was closed. */
 static bool
@@ -379,6 +415,7 @@ conn_write(struct mm_conn *c)
         }
         break;
     }
+    conn_settle_resps(c);
     conn_update_events(c);
     return true;
 }
@@ -620,6 +657,10 @@ conn_one_bin_request(struct mm_conn *c)
         c->state = CONN_CLOSING;
         return false;
     }
+    if (!conn_take_resp(c)) {
+        mm_iobuf_unhold(&c->rbuf);
+        return false;
+    }
     __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
     if (c->set->cmd->env->settings != NULL && c->set->cmd->env->settings->sasl) {
         bool more;
@@ -692,6 +733,10 @@ conn_one_request(struct mm_conn *c)
         c->state = CONN_CLOSING;
         return false;
     }
+    if (!conn_take_resp(c)) {
+        mm_iobuf_unhold(&c->rbuf);
+        return false;
+    }
     __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
     if (c->set->cmd->env->auth != NULL && !c->authed) {
         conn_auth_line(c, &req);
@@ -738,6 +783,7 @@ conn_process(struct mm_conn *c)
         return;
     }
     c->set->cmd->cfd = c->io.fd;
+    c->set->cmd->resps_held = &c->resps;
     c->busy = true;
     conn_publish(c);
     for (;;) {
@@ -772,6 +818,7 @@ conn_process(struct mm_conn *c)
     if (c->state != CONN_PARSE || mm_iobuf_len(&c->rbuf) == 0) {
         c->yielded = false;
     }
+    c->set->cmd->resps_held = NULL;
     c->busy = false;
     conn_publish(c);
 }
@@ -791,6 +838,16 @@ conn_read(struct mm_conn *c)
     size_t direct = 0;
     ssize_t n;
 
+    if (!c->rbuf_held && mm_resp_limit_on(&c->set->resp)) {
+        /* memcached takes a read buffer from the cache before it reads, and
+         * drops the client when there is none. */
+        if (!mm_resp_limit_take_rbuf(&c->set->resp)) {
+            MM_STAT_INCR(c->set->cmd->stats, read_buf_oom);
+            mm_conn_close(c);
+            return false;
+        }
+        c->rbuf_held = true;
+    }
     if (c->state == CONN_NREAD && c->vgot < c->vlen) {
         direct = c->vlen - c->vgot;
         iov[cnt].iov_base = c->pend->dst + c->vgot;
@@ -829,6 +886,12 @@ conn_read(struct mm_conn *c)
     }
     conn_process(c);
     mm_iobuf_settle(&c->rbuf);
+    if (c->rbuf_held && c->state == CONN_PARSE && mm_iobuf_len(&c->rbuf) == 0) {
+        /* Nothing left to parse: the buffer goes back, as memcached's does
+         * while the connection waits. */
+        mm_resp_limit_put_rbuf(&c->set->resp);
+        c->rbuf_held = false;
+    }
     return true;
 }
 
@@ -856,6 +919,7 @@ conn_on_io(struct mm_ev_io *io, unsigned revents)
         return;
     }
     (void)mm_iobuf_trim(&c->rbuf);
+    conn_settle_resps(c);
     /* Everything one read produced leaves in one write, now: the scratch
      * memory of the reply is then reused by the next ready connection while
      * it is still in the cache. */
@@ -937,6 +1001,10 @@ mm_conn_close(struct mm_conn *c)
         c->pend->it = NULL;
     }
     conn_pending_put(c);
+    mm_resp_limit_put(&set->resp, c->resps);
+    if (c->rbuf_held) {
+        mm_resp_limit_put_rbuf(&set->resp);
+    }
     mm_cmd_sasl_free(&c->sasl);
     conn_watch_stop(c);
     mm_cmd_dump_free(&c->dump);
@@ -984,6 +1052,8 @@ mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct mm_cmd
     if (set->cfg.out_cap == 0) {
         set->cfg.out_cap = CONN_OUT_CAP;
     }
+    mm_resp_limit_init(&set->resp, set->cfg.read_buf_mem_limit, set->cfg.threads);
+    cmd->resp_limit = mm_resp_limit_on(&set->resp) ? &set->resp : NULL;
     /* One read area for every connection of the set (see conn_read). */
     set->scratch = mm_malloc(set->cfg.rbuf_size);
     mm_out_cache_init(&set->out_cache, CONN_OUT_CACHE_CHUNKS);
