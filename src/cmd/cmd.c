@@ -238,16 +238,18 @@ exec_delta(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 static void
 exec_touch(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
-    enum mm_store_rc rc =
-        mm_store_touch(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
-                       mm_cmd_rel_exptime(ctx, req->exptime));
+    enum mm_store_get_result why = MM_STORE_GET_MISS;
+    /* A touching get rather than mm_store_touch: memcached's touch is a
+     * lookup that counts an expired or flushed item as such. */
+    struct mm_item *it =
+        mm_store_get(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
+                     true, mm_cmd_rel_exptime(ctx, req->exptime), &why);
 
-    MM_STAT_INCR(ctx->stats, cmd_touch);
-    if (rc == MM_STORE_OK) {
-        MM_STAT_INCR(ctx->stats, touch_hits);
+    mm_cmd_count_get(ctx->stats, true, it != NULL, why);
+    if (it != NULL) {
+        mm_store_unref(ctx->env->store, it);
         REPLY(req, out, "TOUCHED\r\n");
     } else {
-        MM_STAT_INCR(ctx->stats, touch_misses);
         REPLY(req, out, "NOT_FOUND\r\n");
     }
 }

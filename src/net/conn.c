@@ -267,7 +267,8 @@ conn_update_events(struct mm_conn *c)
     }
     /* A yielded connection asks for POLLOUT, which a healthy socket reports
      * at once: it gets its next turn after the other ready connections. */
-    if ((c->write_blocked && mm_out_pending(&c->out) > 0) || c->yielded) {
+    if (((c->write_blocked && mm_out_pending(&c->out) > 0) || c->yielded) &&
+        c->state != CONN_SWALLOW) {
         ev |= MM_EV_WRITE;
     }
     if (mm_ev_io_set(c->set->loop, &c->io, ev) != 0) {
@@ -380,6 +381,13 @@ static bool
 conn_write(struct mm_conn *c)
 {
     struct mm_stats *st = c->set->cmd->stats;
+
+    if (c->state == CONN_SWALLOW) {
+        /* memcached sends nothing while it discards a refused value: the
+         * error (and any reply before it) goes out once the value is in. */
+        conn_update_events(c);
+        return true;
+    }
 
     for (;;) {
         while (mm_out_pending(&c->out) > 0) {
