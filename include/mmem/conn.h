@@ -103,8 +103,10 @@ struct sockaddr_storage;
 void mm_conn_format_addr(char *buf, size_t size, enum mm_conn_transport transport,
                          const struct sockaddr_storage *ss, unsigned slen);
 
-/* For tests: bytes of output waiting, whether reading is paused by
- * backpressure, and the read buffer's allocation. */
+/* For tests: bytes of output waiting to be written (output held back
+ * while a refused value is swallowed does not count until it may go),
+ * whether reading is paused by backpressure, and the read buffer's
+ * allocation. */
 size_t mm_conn_pending(const struct mm_conn *c);
 bool mm_conn_read_paused(const struct mm_conn *c);
 size_t mm_conn_rbuf_cap(const struct mm_conn *c);

@@ -84,6 +84,7 @@ struct mm_conn {
     unsigned binary : 1;        /* speaking the binary protocol */
     unsigned auth_read : 1;     /* CONN_NREAD is reading an ASCII auth token */
     unsigned rbuf_held : 1;     /* holds one of read_buf_mem_limit's read buffers */
+    unsigned swallow_hold : 1;  /* CONN_SWALLOW: write nothing until it is done */
     bool busy;                  /* inside conn_process (for "stats conns") */
     bool authed;                /* passed -Y / -S authentication */
     char trailer[2];
@@ -268,7 +269,7 @@ conn_update_events(struct mm_conn *c)
     /* A yielded connection asks for POLLOUT, which a healthy socket reports
      * at once: it gets its next turn after the other ready connections. */
     if (((c->write_blocked && mm_out_pending(&c->out) > 0) || c->yielded) &&
-        c->state != CONN_SWALLOW) {
+        !(c->state == CONN_SWALLOW && c->swallow_hold)) {
         ev |= MM_EV_WRITE;
     }
     if (mm_ev_io_set(c->set->loop, &c->io, ev) != 0) {
@@ -382,9 +383,12 @@ conn_write(struct mm_conn *c)
 {
     struct mm_stats *st = c->set->cmd->stats;
 
-    if (c->state == CONN_SWALLOW) {
-        /* memcached sends nothing while it discards a refused value: the
-         * error (and any reply before it) goes out once the value is in. */
+    if (c->state == CONN_SWALLOW && c->swallow_hold) {
+        /* memcached sends nothing while it discards a refused text value
+         * or an unknown binary command's body: the error (and any reply
+         * before it) goes out once those bytes are in. A refused binary
+         * store is answered first, as memcached writes it before it
+         * swallows. */
         conn_update_events(c);
         return true;
     }
@@ -489,6 +493,7 @@ conn_fill_swallow(struct mm_conn *c)
     c->swallow -= n;
     if (c->swallow == 0) {
         c->state = CONN_PARSE;
+        c->swallow_hold = false;
     }
 }
 
@@ -530,6 +535,7 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after,
     case MM_CMD_STORE_SWALLOW:
         c->state = CONN_SWALLOW;
         c->swallow = (uint64_t)req->vlen + 2;
+        c->swallow_hold = true;
         break;
     case MM_CMD_CLOSE:
         c->state = CONN_CLOSING;
@@ -690,6 +696,9 @@ conn_one_bin_request(struct mm_conn *c)
     } else if (breq.swallow > 0) {
         c->state = CONN_SWALLOW;
         c->swallow = (size_t)breq.swallow;
+        c->swallow_hold =
+            breq.req.type == MM_REQ_ERROR && breq.err == MM_BIN_ST_UNKNOWN_COMMAND &&
+            (breq.hdr.opcode < MM_BIN_OP_SASL_LIST_MECHS || breq.hdr.opcode > MM_BIN_OP_SASL_STEP);
     }
     mm_iobuf_unhold(&c->rbuf);
     mm_iobuf_consume(&c->rbuf, used);
@@ -1028,6 +1037,9 @@ mm_conn_close(struct mm_conn *c)
 size_t
 mm_conn_pending(const struct mm_conn *c)
 {
+    if (c->state == CONN_SWALLOW && c->swallow_hold) {
+        return 0;
+    }
     return mm_out_pending(&c->out);
 }
 

@@ -290,6 +290,80 @@ START_TEST(test_detail_delimiter)
 }
 END_TEST
 
+/* A binary request: header, extras, key, value. */
+static size_t
+bin_pkt(char *buf, unsigned char op, const char *key, const char *extras, size_t nextras,
+        const char *val)
+{
+    size_t nkey = strlen(key), nval = strlen(val);
+    uint32_t body = (uint32_t)(nkey + nextras + nval);
+
+    memset(buf, 0, 24);
+    buf[0] = (char)0x80;
+    buf[1] = (char)op;
+    buf[2] = (char)(nkey >> 8);
+    buf[3] = (char)nkey;
+    buf[4] = (char)nextras;
+    buf[8] = (char)(body >> 24);
+    buf[9] = (char)(body >> 16);
+    buf[10] = (char)(body >> 8);
+    buf[11] = (char)body;
+    memcpy(buf + 24, extras, nextras);
+    memcpy(buf + 24 + nextras, key, nkey);
+    memcpy(buf + 24 + nextras + nkey, val, nval);
+    return 24 + nextras + nkey + nval;
+}
+
+START_TEST(test_detail_binary)
+{
+    /* set, get hit and miss, touch, gat, delete, incr, append, add, getq */
+    static const struct {
+        unsigned char op;
+        const char *key;
+        size_t nextras;
+        const char *val;
+    } reqs[] = {{0x01, "p:1", 8, "v"}, {0x00, "p:1", 0, ""},  {0x00, "p:2", 0, ""},
+                {0x1c, "p:1", 4, ""},  {0x1d, "p:1", 4, ""},  {0x04, "p:1", 0, ""},
+                {0x05, "q:1", 20, ""}, {0x0e, "a:1", 0, "v"}, {0x02, "b:1", 8, "v"},
+                {0x02, "b:1", 8, "v"}, {0x09, "c:1", 0, ""}};
+    static const char extras[20] = {0};
+    struct pair p;
+    struct mm_tclient b[2];
+    struct mm_tserver *srv[2];
+    size_t i;
+    int k;
+
+    pair_start(&p, NULL);
+    srv[0] = &p.ref;
+    srv[1] = &p.tgt;
+    step(&p, "stats detail on\r\n");
+    for (k = 0; k < 2; k++) {
+        ck_assert(mm_tclient_connect(&b[k], srv[k]->host, srv[k]->port) == 0);
+        mm_tclient_set_timeout(&b[k], 300);
+        for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+            char buf[128];
+            size_t n = bin_pkt(buf, reqs[i].op, reqs[i].key, extras, reqs[i].nextras, reqs[i].val);
+
+            ck_assert(mm_tclient_send(&b[k], buf, n) == 0);
+        }
+        /* NOOP: its reply means all the above were handled. */
+        {
+            char buf[32];
+            size_t n = bin_pkt(buf, 0x0a, "", extras, 0, "");
+            size_t len;
+            bool closed;
+
+            ck_assert(mm_tclient_send(&b[k], buf, n) == 0);
+            free(mm_tclient_read_all(&b[k], &len, &closed));
+            ck_assert(!closed);
+        }
+        mm_tclient_close(&b[k]);
+    }
+    step(&p, "stats detail dump\r\n");
+    pair_stop(&p);
+}
+END_TEST
+
 static int
 cmp_str(const void *x, const void *y)
 {
@@ -707,6 +781,7 @@ parity_suite(void)
     tcase_add_test(tc, test_me_class);
     tcase_add_test(tc, test_detail);
     tcase_add_test(tc, test_detail_delimiter);
+    tcase_add_test(tc, test_detail_binary);
     tcase_add_test(tc, test_cachedump);
     tcase_add_test(tc, test_cachedump_bound);
     tcase_add_test(tc, test_read_buf_limit);
