@@ -34,13 +34,13 @@ struct mm_store;
 enum mm_conn_transport { MM_CONN_TCP = 0, MM_CONN_UNIX };
 
 struct mm_conn_cfg {
-    size_t rbuf_size;          /* the set's read area; a grown buffer's start */
-    size_t rbuf_max;           /* longest request line a buffer may grow to hold */
-    size_t out_cap;            /* backpressure: stop reading while more is pending */
-    unsigned reqs_per_event;   /* -R: requests handled before yielding */
-    unsigned idle_timeout;     /* seconds, 0 = never close idle connections */
-    size_t read_buf_mem_limit; /* -o read_buf_mem_limit, bytes (0: none) */
-    unsigned threads;          /* -t: the limit is shared out per worker */
+    size_t rbuf_size;        /* the set's read area; a grown buffer's start */
+    size_t rbuf_max;         /* longest request line a buffer may grow to hold */
+    size_t out_cap;          /* backpressure: stop reading while more is pending */
+    unsigned reqs_per_event; /* -R: requests handled before yielding */
+    unsigned idle_timeout;   /* seconds, 0 = never close idle connections */
+    size_t obj_limit;        /* -o read_buf_mem_limit, bytes (0: none) */
+    unsigned threads;        /* -t: obj_limit is shared out per worker */
 };
 
 /* Defaults from the settings (-R, -o idle_timeout) and mmem's buffer sizes. */

@@ -193,7 +193,7 @@ mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s)
     cfg->out_cap = CONN_OUT_CAP;
     cfg->reqs_per_event = s->reqs_per_event > 0 ? (unsigned)s->reqs_per_event : 20;
     cfg->idle_timeout = s->idle_timeout;
-    cfg->read_buf_mem_limit = s->read_buf_mem_limit;
+    cfg->obj_limit = s->read_buf_mem_limit;
     cfg->threads = s->num_threads > 0 ? (unsigned)s->num_threads : 1;
 }
 
@@ -1072,7 +1072,7 @@ mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct mm_cmd
     if (set->cfg.out_cap == 0) {
         set->cfg.out_cap = CONN_OUT_CAP;
     }
-    mm_resp_limit_init(&set->resp, set->cfg.read_buf_mem_limit, set->cfg.threads);
+    mm_resp_limit_init(&set->resp, set->cfg.obj_limit, set->cfg.threads);
     cmd->resp_limit = mm_resp_limit_on(&set->resp) ? &set->resp : NULL;
     /* One read area for every connection of the set (see conn_read). */
     set->scratch = mm_malloc(set->cfg.rbuf_size);
