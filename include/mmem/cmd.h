@@ -58,6 +58,8 @@ struct mm_stats;
 struct mm_store;
 struct mm_clock;
 struct mm_watch;
+struct mm_prefix;
+struct mm_resp_limit;
 struct mm_watcher;
 
 /* emit(emit_arg, name, value): one "STAT <name> <value>" line. */
@@ -100,6 +102,8 @@ struct mm_cmd_env {
     const struct mm_auth *auth;
     /* The "watch" log hub (watch.h); NULL: "watch" is refused as if -W. */
     struct mm_watch *watch;
+    /* "stats detail" per-prefix counters (prefix.h); NULL: none kept. */
+    struct mm_prefix *prefix;
 };
 
 /* Per-worker execution context. */
@@ -109,6 +113,12 @@ struct mm_cmd_ctx {
     /* Set by the connection before it runs requests: the client's socket,
      * which "watch" lines report as cfd. */
     int cfd;
+    /* -o read_buf_mem_limit (resp_limit.h): the worker's count, and the
+     * response objects the running connection holds (it stops counting at
+     * UINT16_MAX). While both are set, a get takes one more object per key
+     * after the first; NULL: no limit. */
+    struct mm_resp_limit *resp_limit;
+    uint16_t *resps_held;
     /* Out, with MM_CMD_WATCH: the watcher attached to env->watch, now the
      * connection's to drain and to mm_watch_remove() when it closes. */
     struct mm_watcher *watcher;

@@ -8,6 +8,7 @@
 
 #include "mmem/ev.h"
 #include "mmem/out.h"
+#include "mmem/resp_limit.h"
 
 /* Client connections: the per-connection state machine (read, parse,
  * execute, reply) and the per-worker set that owns them.
@@ -42,6 +43,8 @@ struct mm_conn_cfg {
     unsigned reqs_per_event; /* -R: requests handled before yielding */
     unsigned idle_timeout;   /* seconds, 0 = never close idle connections */
     struct mm_tls_ctx *tls;  /* -Z: sessions for MM_CONN_TLS sockets; NULL = none */
+    size_t obj_limit;        /* -o read_buf_mem_limit, bytes (0: none) */
+    unsigned threads;        /* -t: obj_limit is shared out per worker */
 };
 
 /* Defaults from the settings (-R, -o idle_timeout) and mmem's buffer sizes. */
@@ -69,6 +72,7 @@ struct mm_conn_set {
     struct mm_conn_pending *spare; /* a recycled storage-request block */
     struct mm_out_cache out_cache; /* reply buffers between connections */
     struct mm_tls_set *tls;        /* this worker's TLS sessions (cfg.tls) */
+    struct mm_resp_limit resp;     /* -o read_buf_mem_limit, this worker's share */
     size_t count;
     size_t peak;
     struct mm_ev_timer idle_timer;
@@ -104,8 +108,10 @@ struct sockaddr_storage;
 void mm_conn_format_addr(char *buf, size_t size, enum mm_conn_transport transport,
                          const struct sockaddr_storage *ss, unsigned slen);
 
-/* For tests: bytes of output waiting, whether reading is paused by
- * backpressure, and the read buffer's allocation. */
+/* For tests: bytes of output waiting to be written (output held back
+ * while a refused value is swallowed does not count until it may go),
+ * whether reading is paused by backpressure, and the read buffer's
+ * allocation. */
 size_t mm_conn_pending(const struct mm_conn *c);
 bool mm_conn_read_paused(const struct mm_conn *c);
 size_t mm_conn_rbuf_cap(const struct mm_conn *c);

@@ -108,7 +108,10 @@ struct mm_item *mm_store_get(struct mm_store *st, const char *key, size_t nkey, 
  *    already handed out;
  *  - a stale item wins if no token was handed out since it went stale.
  * A win marks the item so later requests see token_sent. The "before"
- * fields describe the item as it was before this request. */
+ * fields describe the item as it was before this request. Unless no_bump or
+ * peek, the request is a fetch: the first sets the fetched bit, later ones
+ * set the last access to now (memcached's "h" and "l"); mm_store_get and
+ * mm_store_touch count as fetches too. */
 struct mm_store_mget {
     bool touch; /* in: set the expiry to new_exp */
     mm_reltime_t new_exp;
@@ -116,6 +119,8 @@ struct mm_store_mget {
     mm_reltime_t vivify_exp;
     bool recache; /* in */
     mm_reltime_t recache_at;
+    bool no_bump;        /* in: "u": not a fetch (no fetched bit, last access, LRU mark) */
+    bool peek;           /* in: "me": as no_bump, and not counted as a hit either */
     bool created;        /* out: made by vivify */
     bool won;            /* out: this client holds the token (W) */
     bool stale;          /* out: X */
@@ -228,6 +233,7 @@ struct mm_store_walk_item {
     mm_reltime_t atime;   /* last access */
     uint64_t cas;
     uint32_t size; /* bytes the item occupies in mmem */
+    uint32_t vlen; /* value bytes */
 };
 typedef void (*mm_store_walk_fn)(void *arg, const struct mm_store_walk_item *wi);
 bool mm_store_walk(struct mm_store *st, struct mm_store_cursor *cur, mm_store_walk_fn fn, void *arg,

@@ -13,7 +13,9 @@
 #include "mmem/item.h"
 #include "mmem/log.h"
 #include "mmem/out.h"
+#include "mmem/prefix.h"
 #include "mmem/req.h"
+#include "mmem/resp_limit.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/store.h"
@@ -89,6 +91,14 @@ mm_cmd_count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_re
     }
 }
 
+void
+mm_cmd_count_prefix(struct mm_cmd_ctx *ctx, struct mm_span key, enum mm_prefix_op op)
+{
+    if (ctx->env->prefix != NULL) {
+        mm_prefix_record(ctx->env->prefix, key.p, key.len, op);
+    }
+}
+
 /* A too-long key in a get: memcached then throws away every reply of the
  * connection that has not been sent yet (earlier pipelined ones included)
  * and answers only the error; the counts already made stay. When part of
@@ -101,6 +111,33 @@ drop_unsent(struct mm_out *out, const struct mm_out_mark *get_mark)
     }
 }
 
+/* Under -o read_buf_mem_limit each key after the first of a get needs one
+ * more of memcached's response objects. Without one, memcached drops every
+ * unsent reply of the connection and answers only an error (the keys
+ * before stay counted); the error reuses the objects given back. */
+static bool
+get_key_resp(struct mm_cmd_ctx *ctx, struct mm_out *out, const struct mm_out_mark *mark)
+{
+    if (ctx->resp_limit == NULL || ctx->resps_held == NULL || *ctx->resps_held == UINT16_MAX) {
+        return true;
+    }
+    if (mm_resp_limit_take(ctx->resp_limit)) {
+        (*ctx->resps_held)++;
+        return true;
+    }
+    MM_STAT_INCR(ctx->stats, response_obj_oom);
+    drop_unsent(out, mark);
+    if (mm_out_pending(out) == 0) {
+        mm_resp_limit_put(ctx->resp_limit, *ctx->resps_held);
+        *ctx->resps_held = 0;
+        if (mm_resp_limit_take(ctx->resp_limit)) {
+            (*ctx->resps_held)++;
+        }
+    }
+    MM_OUT_LIT(out, "SERVER_ERROR out of memory writing get response\r\n");
+    return false;
+}
+
 static void
 exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
@@ -110,12 +147,16 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
     struct mm_out_mark mark;
     struct mm_span key;
     size_t pos = 0;
+    unsigned nkeys = 0;
 
     mm_out_mark(out, &mark);
     while (mm_req_next_key(req, &pos, &key)) {
         enum mm_store_get_result why = MM_STORE_GET_MISS;
         struct mm_item *it;
 
+        if (nkeys++ > 0 && !get_key_resp(ctx, out, &mark)) {
+            return;
+        }
         if (key.len > MM_KEY_MAX_LENGTH) {
             drop_unsent(out, &mark);
             MM_OUT_LIT(out, "CLIENT_ERROR bad command line format\r\n");
@@ -124,6 +165,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         it = mm_store_get(ctx->env->store, key.p, key.len, mm_hash(key.p, key.len), touch, exp,
                           &why);
         mm_cmd_count_get(ctx->stats, touch, it != NULL, why);
+        mm_cmd_count_prefix(ctx, key, it != NULL ? MM_PREFIX_HIT : MM_PREFIX_GET);
         mm_cmd_watch_get(ctx, key, it, why);
         if (it != NULL) {
             reply_value(ctx, out, it, with_cas);
@@ -135,9 +177,11 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 static void
 exec_delete(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
-    enum mm_store_rc rc = mm_store_delete(ctx->env->store, req->key.p, req->key.len,
-                                          mm_hash(req->key.p, req->key.len), 0);
+    enum mm_store_rc rc;
 
+    mm_cmd_count_prefix(ctx, req->key, MM_PREFIX_DELETE);
+    rc = mm_store_delete(ctx->env->store, req->key.p, req->key.len,
+                         mm_hash(req->key.p, req->key.len), 0);
     if (rc == MM_STORE_OK) {
         MM_STAT_INCR(ctx->stats, delete_hits);
         REPLY(req, out, "DELETED\r\n");
@@ -187,16 +231,18 @@ exec_delta(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 static void
 exec_touch(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
-    enum mm_store_rc rc =
-        mm_store_touch(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
-                       mm_cmd_rel_exptime(ctx, req->exptime));
+    enum mm_store_get_result why = MM_STORE_GET_MISS;
+    /* A touching get rather than mm_store_touch: memcached's touch is a
+     * lookup that counts an expired or flushed item as such. */
+    struct mm_item *it =
+        mm_store_get(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
+                     true, mm_cmd_rel_exptime(ctx, req->exptime), &why);
 
-    MM_STAT_INCR(ctx->stats, cmd_touch);
-    if (rc == MM_STORE_OK) {
-        MM_STAT_INCR(ctx->stats, touch_hits);
+    mm_cmd_count_get(ctx->stats, true, it != NULL, why);
+    if (it != NULL) {
+        mm_store_unref(ctx->env->store, it);
         REPLY(req, out, "TOUCHED\r\n");
     } else {
-        MM_STAT_INCR(ctx->stats, touch_misses);
         REPLY(req, out, "NOT_FOUND\r\n");
     }
 }
@@ -398,6 +444,8 @@ mm_cmd_store_begin(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_o
     if (req->type == MM_REQ_MS) {
         return mm_cmd_meta_store_begin(ctx, req, out, it, dst);
     }
+    /* memcached counts the set for its prefix before it tries to store. */
+    mm_cmd_count_prefix(ctx, req->key, MM_PREFIX_SET);
     *it = mm_store_reserve(st, req->key.p, req->key.len, h, req->flags,
                            mm_cmd_rel_exptime(ctx, req->exptime), req->vlen, &rc);
     if (*it != NULL) {

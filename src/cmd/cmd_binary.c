@@ -50,6 +50,7 @@ exec_get(struct mm_cmd_ctx *ctx, const struct mm_bin_req *b, struct mm_out *out)
     it = mm_store_get(ctx->env->store, req->key.p, req->key.len, mm_hash(req->key.p, req->key.len),
                       touch, exp, &why);
     mm_cmd_count_get(ctx->stats, touch, it != NULL, why);
+    mm_cmd_count_prefix(ctx, req->key, it != NULL ? MM_PREFIX_HIT : MM_PREFIX_GET);
     mm_cmd_watch_get(ctx, req->key, it, why);
     if (it == NULL) {
         if (b->quiet) {
@@ -85,9 +86,11 @@ static void
 exec_delete(struct mm_cmd_ctx *ctx, const struct mm_bin_req *b, struct mm_out *out)
 {
     const struct mm_req *req = &b->req;
-    enum mm_store_rc rc = mm_store_delete(ctx->env->store, req->key.p, req->key.len,
-                                          mm_hash(req->key.p, req->key.len), req->cas);
+    enum mm_store_rc rc;
 
+    mm_cmd_count_prefix(ctx, req->key, MM_PREFIX_DELETE);
+    rc = mm_store_delete(ctx->env->store, req->key.p, req->key.len,
+                         mm_hash(req->key.p, req->key.len), req->cas);
     if (rc == MM_STORE_OK) {
         MM_STAT_INCR(ctx->stats, delete_hits);
         bin_ok(b, out, 0);
@@ -358,6 +361,7 @@ mm_cmd_bin_store_begin(struct mm_cmd_ctx *ctx, const struct mm_bin_req *breq, st
     mm_hash_t h = mm_hash(req->key.p, req->key.len);
     enum mm_store_rc rc = MM_STORE_NOMEM;
 
+    mm_cmd_count_prefix(ctx, req->key, MM_PREFIX_SET);
     *it = mm_store_reserve(st, req->key.p, req->key.len, h, req->flags,
                            mm_cmd_rel_exptime(ctx, req->exptime), req->vlen, &rc);
     if (*it != NULL) {

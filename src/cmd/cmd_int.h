@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mmem/clock.h"
+#include "mmem/prefix.h"
 #include "mmem/req.h"
 #include "mmem/store.h"
 
@@ -23,6 +24,9 @@ const char *mm_cmd_version(const struct mm_cmd_env *env);
 mm_reltime_t mm_cmd_rel_exptime(const struct mm_cmd_ctx *ctx, int64_t exptime);
 /* Count one key of a get (touch: gat) into the stats block. */
 void mm_cmd_count_get(struct mm_stats *st, bool touch, bool hit, enum mm_store_get_result why);
+/* "stats detail": count op for key in env->prefix (nothing when there is
+ * none, or the switch is off). */
+void mm_cmd_count_prefix(struct mm_cmd_ctx *ctx, struct mm_span key, enum mm_prefix_op op);
 /* The store mode of a storage request type. */
 enum mm_store_mode mm_cmd_store_mode(enum mm_req_type t);
 

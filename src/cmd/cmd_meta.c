@@ -21,8 +21,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* memcached's item header with the CAS field, for "me"'s size= field. */
+/* memcached's item header without the CAS field, for "me"'s size= field;
+ * its smallest slab class is this plus -n, and chunk sizes are multiples of
+ * 8. */
 #define META_ME_ITEM_HDR 48u
+#define META_ME_CHUNK_ALIGN 8u
+#define META_MC_CLASSES 64u
 
 static bool
 has(const struct mm_req *req, char c)
@@ -197,6 +201,7 @@ exec_mg(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
     m.vivify_exp = m.vivify ? mm_clock_exptime(clk, req->meta.vivify) : 0;
     m.recache = has(req, 'R');
     m.recache_at = m.recache ? mm_clock_exptime(clk, req->meta.recache) : 0;
+    m.no_bump = has(req, 'u');
     it = mm_store_mget(st, key.p, key.len, mm_hash(key.p, key.len), &m, &why);
     mm_cmd_watch_get(ctx, key, m.created ? NULL : it, why);
     /* memcached counts a hit with T as a touch, any miss as a get miss. */
@@ -380,14 +385,40 @@ exec_ma(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
     }
 }
 
+/* The slab class memcached gives an item of its size total: its class
+ * table grows from header + -n by -f, 8-byte aligned, up to slab_chunk_max,
+ * which is the last class and also holds (the head of) every larger item.
+ * mmem's own classes differ, and "me" shows memcached's so that clients see
+ * memcached's figures. */
+static unsigned
+mc_clsid(const struct mm_settings *s, size_t total)
+{
+    size_t size = META_ME_ITEM_HDR + (size_t)s->chunk_size;
+    double top = (double)s->slab_chunk_size_max / s->factor;
+    unsigned id = 1;
+
+    for (; id < META_MC_CLASSES - 1 && (double)size < top; id++) {
+        if (size % META_ME_CHUNK_ALIGN != 0) {
+            size += META_ME_CHUNK_ALIGN - size % META_ME_CHUNK_ALIGN;
+        }
+        if (total <= size) {
+            return id;
+        }
+        size = (size_t)((double)size * s->factor);
+    }
+    return id;
+}
+
 static void
 exec_me(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
 {
     struct mm_span key = mm_meta_key(req);
     struct mm_store *st = ctx->env->store;
     mm_reltime_t now = mm_clock_now(ctx->env->clock);
+    struct mm_store_mget m;
     mm_reltime_t at;
     struct mm_item *it;
+    size_t total;
     char line[160];
     int n;
 
@@ -395,22 +426,28 @@ exec_me(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *out)
         MM_OUT_LIT(out, "CLIENT_ERROR metadump not allowed\r\n");
         return;
     }
-    it = mm_store_get(st, key.p, key.len, mm_hash(key.p, key.len), false, 0, NULL);
+    /* A look that is not a fetch: memcached's "me" leaves the item's
+     * fetched bit and last access as they were. */
+    memset(&m, 0, sizeof(m));
+    m.peek = true;
+    it = mm_store_mget(st, key.p, key.len, mm_hash(key.p, key.len), &m, NULL);
     if (it == NULL) {
         MM_OUT_LIT(out, "EN\r\n");
         return;
     }
-    at = mm_item_atime(it);
+    at = m.atime_before;
     MM_OUT_LIT(out, "ME ");
     out_key(out, req, mm_item_key(it), mm_item_nkey(it));
-    /* size= follows memcached's item arithmetic (header, key + NUL, value
-     * + "\r\n", CAS) so clients see the numbers memcached would give. The
-     * store exposes neither the fetched bit nor the slab class here. */
-    n = snprintf(line, sizeof(line), " exp=%lld la=%llu cas=%llu fetch=no cls=1 size=%llu\r\n",
+    /* size= follows memcached's item arithmetic (header, key + NUL, client
+     * flags when not 0, value + "\r\n", CAS) so clients see the numbers
+     * memcached would give. */
+    total = META_ME_ITEM_HDR + mm_item_nkey(it) + 1u + (mm_item_flags(it) != 0 ? 4u : 0u) +
+            mm_item_vlen(it) + 2u + (mm_item_cas(it) != 0 ? 8u : 0u);
+    n = snprintf(line, sizeof(line), " exp=%lld la=%llu cas=%llu fetch=%s cls=%u size=%llu\r\n",
                  (long long)ttl_left(ctx, mm_item_exptime(it)),
                  (unsigned long long)(now > at ? now - at : 0), (unsigned long long)mm_item_cas(it),
-                 (unsigned long long)(META_ME_ITEM_HDR + mm_item_nkey(it) + 1u + mm_item_vlen(it) +
-                                      2u + (mm_item_cas(it) != 0 ? 8u : 0u)));
+                 m.fetched_before ? "yes" : "no", mc_clsid(ctx->env->settings, total),
+                 (unsigned long long)total);
     mm_out_append(out, line, (size_t)n);
     mm_store_unref(st, it);
 }

@@ -10,6 +10,7 @@
 #include "cmd/cmd_int.h"
 #include "mmem/clock.h"
 #include "mmem/out.h"
+#include "mmem/prefix.h"
 #include "mmem/req.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
@@ -240,19 +241,93 @@ stats_general(struct mm_cmd_ctx *ctx, struct mm_out *out)
 }
 
 static void
-stats_detail(struct mm_span sub, struct mm_out *out)
+prefix_line(void *arg, const char *text, size_t len)
 {
+    mm_out_append(arg, text, len);
+}
+
+/* "stats detail": the switch and the dump of the per-prefix counters. The
+ * switch replies OK whatever follows it, as memcached does. */
+static void
+stats_detail(struct mm_cmd_ctx *ctx, struct mm_span sub, struct mm_out *out)
+{
+    struct mm_prefix *p = ctx->env->prefix;
+
     if (sub.len == 2 && memcmp(sub.p, "on", 2) == 0) {
-        /* Per-prefix stats are not kept; accepting the switch keeps clients
-         * that flip it working, and "dump" then reports nothing. */
+        if (p != NULL) {
+            mm_prefix_set_enabled(p, true);
+        }
         MM_OUT_LIT(out, "OK\r\n");
     } else if (sub.len == 3 && memcmp(sub.p, "off", 3) == 0) {
+        if (p != NULL) {
+            mm_prefix_set_enabled(p, false);
+        }
         MM_OUT_LIT(out, "OK\r\n");
     } else if (sub.len == 4 && memcmp(sub.p, "dump", 4) == 0) {
+        if (p != NULL) {
+            mm_prefix_dump(p, prefix_line, out);
+        }
         MM_OUT_LIT(out, "END\r\n");
     } else {
         MM_OUT_LIT(out, "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
     }
+}
+
+/* memcached builds the cachedump reply in one 2 MB buffer: a line goes in
+ * only while it, "END\r\n" and a NUL still fit. */
+#define CACHEDUMP_MAX (2u * 1024u * 1024u)
+#define CACHEDUMP_STEP 64u
+
+struct cachedump {
+    struct mm_out *out;
+    const struct mm_clock *clock;
+    unsigned cls;
+    uint32_t limit; /* 0: no limit */
+    uint32_t shown;
+    size_t bytes;
+    bool done;
+};
+
+/* Runs under a stripe lock (mm_store_walk): it only formats and copies. */
+static void
+cachedump_item(void *arg, const struct mm_store_walk_item *wi)
+{
+    struct cachedump *cd = arg;
+    char line[MM_KEY_MAX_LENGTH + 64];
+    int n;
+
+    if (cd->done || wi->cls != cd->cls) {
+        return;
+    }
+    n = snprintf(line, sizeof(line), "ITEM %.*s [%" PRIu32 " b; %lld s]\r\n", (int)wi->nkey,
+                 wi->key, wi->vlen,
+                 wi->exptime == 0 ? 0LL : (long long)(cd->clock->started + (time_t)wi->exptime));
+    if (n <= 0 || cd->bytes + (size_t)n + 6 > CACHEDUMP_MAX) {
+        cd->done = true;
+        return;
+    }
+    mm_out_append(cd->out, line, (size_t)n);
+    cd->bytes += (size_t)n;
+    if (++cd->shown == cd->limit) {
+        cd->done = true;
+    }
+}
+
+/* The items of mmem's class id, in hash table order (mmem keeps no LRU
+ * list to walk), up to limit and to memcached's 2 MB. Class 0 holds
+ * mmem's large items but is no class for memcached, so it lists nothing. */
+static void
+cachedump_run(struct mm_cmd_ctx *ctx, uint32_t id, uint32_t limit, struct mm_out *out)
+{
+    struct cachedump cd = {out, ctx->env->clock, id, limit, 0, 0, id == 0};
+    struct mm_store_cursor cur;
+    bool more = true;
+
+    memset(&cur, 0, sizeof(cur));
+    while (more && !cd.done) {
+        more = mm_store_walk(ctx->env->store, &cur, cachedump_item, &cd, CACHEDUMP_STEP);
+    }
+    MM_OUT_LIT(out, "END\r\n");
 }
 
 static void
@@ -276,9 +351,7 @@ stats_cachedump(struct mm_cmd_ctx *ctx, const struct mm_span *tok, size_t ntok, 
         MM_OUT_LIT(out, "CLIENT_ERROR Illegal slab id\r\n");
         return;
     }
-    /* The store offers no per-class walk; an empty dump is what memcached
-     * sends for a class without items. */
-    MM_OUT_LIT(out, "END\r\n");
+    cachedump_run(ctx, id, limit, out);
 }
 
 /* "stats settings": the settings as given, except those commands change,
@@ -319,6 +392,8 @@ settings_line(void *arg, const char *name, const char *value)
     } else if (strcmp(name, "lru_crawler_tocrawl") == 0) {
         snprintf(buf, sizeof(buf), "%" PRIu32, mm_store_crawler_tocrawl(st));
         value = buf;
+    } else if (strcmp(name, "detail_enabled") == 0 && sc->env->prefix != NULL) {
+        value = mm_prefix_enabled(sc->env->prefix) ? "yes" : "no";
     }
     mm_text_stat(sc->out, name, value);
 }
@@ -374,11 +449,14 @@ mm_cmd_stats(struct mm_cmd_ctx *ctx, const struct mm_req *req, struct mm_out *ou
         }
         mm_store_stats_reset(env->store);
         mm_watch_stats_reset(env->watch);
+        if (env->prefix != NULL) {
+            mm_prefix_clear(env->prefix);
+        }
         MM_OUT_LIT(out, "RESET\r\n");
     } else if (tok_is(tok[0], "detail")) {
         struct mm_span none = {"", 0};
 
-        stats_detail(ntok >= 2 ? tok[1] : none, out);
+        stats_detail(ctx, ntok >= 2 ? tok[1] : none, out);
     } else if (tok_is(tok[0], "settings")) {
         struct settings_ctx sc = {out, env};
 

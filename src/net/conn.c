@@ -20,6 +20,7 @@
 #include "mmem/out.h"
 #include "mmem/protocol_binary.h"
 #include "mmem/req.h"
+#include "mmem/resp_limit.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/text.h"
@@ -83,6 +84,8 @@ struct mm_conn {
     unsigned started : 1;       /* the first byte was seen (protocol chosen) */
     unsigned binary : 1;        /* speaking the binary protocol */
     unsigned auth_read : 1;     /* CONN_NREAD is reading an ASCII auth token */
+    unsigned rbuf_held : 1;     /* holds one of read_buf_mem_limit's read buffers */
+    unsigned swallow_hold : 1;  /* CONN_SWALLOW: write nothing until it is done */
     bool busy;                  /* inside conn_process (for "stats conns") */
     bool authed;                /* passed -Y / -S authentication */
     char trailer[2];
@@ -91,6 +94,7 @@ struct mm_conn {
     uint8_t transport; /* enum mm_conn_transport */
     uint8_t shown;     /* atomic: enum conn_shown, for "stats conns" */
     uint8_t listen;    /* index in set->listen_names + 1; 0 = none */
+    uint16_t resps;    /* read_buf_mem_limit response objects held until written */
     uint32_t last_cmd; /* monotonic seconds; atomic (read by "stats conns") */
     struct mm_iobuf rbuf;
     struct mm_out out;
@@ -190,6 +194,8 @@ mm_conn_cfg_from_settings(struct mm_conn_cfg *cfg, const struct mm_settings *s)
     cfg->out_cap = CONN_OUT_CAP;
     cfg->reqs_per_event = s->reqs_per_event > 0 ? (unsigned)s->reqs_per_event : 20;
     cfg->idle_timeout = s->idle_timeout;
+    cfg->obj_limit = s->read_buf_mem_limit;
+    cfg->threads = s->num_threads > 0 ? (unsigned)s->num_threads : 1;
 }
 
 static void conn_on_io(struct mm_ev_io *io, unsigned revents);
@@ -263,7 +269,8 @@ conn_update_events(struct mm_conn *c)
     }
     /* A yielded connection asks for POLLOUT, which a healthy socket reports
      * at once: it gets its next turn after the other ready connections. */
-    if ((c->write_blocked && mm_out_pending(&c->out) > 0) || c->yielded) {
+    if (((c->write_blocked && mm_out_pending(&c->out) > 0) || c->yielded) &&
+        !(c->state == CONN_SWALLOW && c->swallow_hold)) {
         ev |= MM_EV_WRITE;
     }
     if (mm_ev_io_set(c->set->loop, &c->io, ev) != 0) {
@@ -342,12 +349,53 @@ conn_backlogged(const struct mm_conn *c, bool resume)
            c->out.icount - c->out.ihead >= (uint32_t)CONN_IOVS_CAP >> shift;
 }
 
+/* ---- -o read_buf_mem_limit --------------------------------------------
+ * memcached's per-thread cache of read buffers and response objects
+ * (resp_limit.h). A request takes a response object before it runs and
+ * holds it until its reply is written; memcached closes a connection that
+ * cannot get one, unsent replies and all. */
+static bool
+conn_take_resp(struct mm_conn *c)
+{
+    if (!mm_resp_limit_on(&c->set->resp) || c->resps == UINT16_MAX) {
+        return true;
+    }
+    if (!mm_resp_limit_take(&c->set->resp)) {
+        MM_STAT_INCR(c->set->cmd->stats, response_obj_oom);
+        (void)mm_out_discard_unwritten(&c->out);
+        c->state = CONN_CLOSING;
+        return false;
+    }
+    c->resps++;
+    return true;
+}
+
+/* Replies all written: their response objects go back. */
+static void
+conn_settle_resps(struct mm_conn *c)
+{
+    if (c->resps > 0 && mm_out_pending(&c->out) == 0) {
+        mm_resp_limit_put(&c->set->resp, c->resps);
+        c->resps = 0;
+    }
+}
+
 /* Write as much as the socket takes; resume a paused connection once its
  * backlog has drained below half the cap. Returns false if c was closed. */
 static bool
 conn_write(struct mm_conn *c)
 {
     struct mm_stats *st = c->set->cmd->stats;
+
+    if (c->state == CONN_SWALLOW && c->swallow_hold) {
+        /* memcached sends nothing while it discards a refused text value
+         * or an unknown binary command's body: the error (and any reply
+         * before it) goes out once those bytes are in. A refused binary
+         * store is answered first, as memcached writes it before it
+         * swallows. */
+        conn_update_events(c);
+        return true;
+    }
 
     for (;;) {
         while (mm_out_pending(&c->out) > 0) {
@@ -383,6 +431,7 @@ conn_write(struct mm_conn *c)
         }
         break;
     }
+    conn_settle_resps(c);
     conn_update_events(c);
     return true;
 }
@@ -448,6 +497,7 @@ conn_fill_swallow(struct mm_conn *c)
     c->swallow -= n;
     if (c->swallow == 0) {
         c->state = CONN_PARSE;
+        c->swallow_hold = false;
     }
 }
 
@@ -489,6 +539,7 @@ conn_start_store(struct mm_conn *c, const struct mm_req *req, const char *after,
     case MM_CMD_STORE_SWALLOW:
         c->state = CONN_SWALLOW;
         c->swallow = (uint64_t)req->vlen + 2;
+        c->swallow_hold = true;
         break;
     case MM_CMD_CLOSE:
         c->state = CONN_CLOSING;
@@ -624,6 +675,10 @@ conn_one_bin_request(struct mm_conn *c)
         c->state = CONN_CLOSING;
         return false;
     }
+    if (!conn_take_resp(c)) {
+        mm_iobuf_unhold(&c->rbuf);
+        return false;
+    }
     __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
     if (c->set->cmd->env->settings != NULL && c->set->cmd->env->settings->sasl) {
         bool more;
@@ -645,6 +700,9 @@ conn_one_bin_request(struct mm_conn *c)
     } else if (breq.swallow > 0) {
         c->state = CONN_SWALLOW;
         c->swallow = (size_t)breq.swallow;
+        c->swallow_hold =
+            breq.req.type == MM_REQ_ERROR && breq.err == MM_BIN_ST_UNKNOWN_COMMAND &&
+            (breq.hdr.opcode < MM_BIN_OP_SASL_LIST_MECHS || breq.hdr.opcode > MM_BIN_OP_SASL_STEP);
     }
     mm_iobuf_unhold(&c->rbuf);
     mm_iobuf_consume(&c->rbuf, used);
@@ -696,6 +754,10 @@ conn_one_request(struct mm_conn *c)
         c->state = CONN_CLOSING;
         return false;
     }
+    if (!conn_take_resp(c)) {
+        mm_iobuf_unhold(&c->rbuf);
+        return false;
+    }
     __atomic_store_n(&c->last_cmd, mono_now(), __ATOMIC_RELAXED);
     if (c->set->cmd->env->auth != NULL && !c->authed) {
         conn_auth_line(c, &req);
@@ -742,6 +804,7 @@ conn_process(struct mm_conn *c)
         return;
     }
     c->set->cmd->cfd = c->io.fd;
+    c->set->cmd->resps_held = &c->resps;
     c->busy = true;
     conn_publish(c);
     for (;;) {
@@ -776,6 +839,7 @@ conn_process(struct mm_conn *c)
     if (c->state != CONN_PARSE || mm_iobuf_len(&c->rbuf) == 0) {
         c->yielded = false;
     }
+    c->set->cmd->resps_held = NULL;
     c->busy = false;
     conn_publish(c);
 }
@@ -795,6 +859,16 @@ conn_read(struct mm_conn *c)
     size_t direct = 0;
     ssize_t n;
 
+    if (!c->rbuf_held && mm_resp_limit_on(&c->set->resp)) {
+        /* memcached takes a read buffer from the cache before it reads, and
+         * drops the client when there is none. */
+        if (!mm_resp_limit_take_rbuf(&c->set->resp)) {
+            MM_STAT_INCR(c->set->cmd->stats, read_buf_oom);
+            mm_conn_close(c);
+            return false;
+        }
+        c->rbuf_held = true;
+    }
     if (c->state == CONN_NREAD && c->vgot < c->vlen) {
         direct = c->vlen - c->vgot;
         iov[cnt].iov_base = c->pend->dst + c->vgot;
@@ -834,6 +908,12 @@ conn_read(struct mm_conn *c)
     }
     conn_process(c);
     mm_iobuf_settle(&c->rbuf);
+    if (c->rbuf_held && c->state == CONN_PARSE && mm_iobuf_len(&c->rbuf) == 0) {
+        /* Nothing left to parse: the buffer goes back, as memcached's does
+         * while the connection waits. */
+        mm_resp_limit_put_rbuf(&c->set->resp);
+        c->rbuf_held = false;
+    }
     return true;
 }
 
@@ -903,6 +983,7 @@ conn_on_io(struct mm_ev_io *io, unsigned revents)
         return;
     }
     (void)mm_iobuf_trim(&c->rbuf);
+    conn_settle_resps(c);
     /* Everything one read produced leaves in one write, now: the scratch
      * memory of the reply is then reused by the next ready connection while
      * it is still in the cache. */
@@ -989,6 +1070,10 @@ mm_conn_close(struct mm_conn *c)
         c->pend->it = NULL;
     }
     conn_pending_put(c);
+    mm_resp_limit_put(&set->resp, c->resps);
+    if (c->rbuf_held) {
+        mm_resp_limit_put_rbuf(&set->resp);
+    }
     mm_cmd_sasl_free(&c->sasl);
     conn_watch_stop(c);
     mm_cmd_dump_free(&c->dump);
@@ -1004,6 +1089,9 @@ mm_conn_close(struct mm_conn *c)
 size_t
 mm_conn_pending(const struct mm_conn *c)
 {
+    if (c->state == CONN_SWALLOW && c->swallow_hold) {
+        return 0;
+    }
     return mm_out_pending(&c->out);
 }
 
@@ -1036,6 +1124,8 @@ mm_conn_set_init(struct mm_conn_set *set, struct mm_ev_loop *loop, struct mm_cmd
     if (set->cfg.out_cap == 0) {
         set->cfg.out_cap = CONN_OUT_CAP;
     }
+    mm_resp_limit_init(&set->resp, set->cfg.obj_limit, set->cfg.threads);
+    cmd->resp_limit = mm_resp_limit_on(&set->resp) ? &set->resp : NULL;
     /* One read area for every connection of the set (see conn_read). */
     set->scratch = mm_malloc(set->cfg.rbuf_size);
     set->tls = mm_tls_set_create(set->cfg.tls);

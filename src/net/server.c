@@ -16,6 +16,7 @@
 #include "mmem/listener.h"
 #include "mmem/log.h"
 #include "mmem/notify.h"
+#include "mmem/prefix.h"
 #include "mmem/settings.h"
 #include "mmem/stats.h"
 #include "mmem/tls.h"
@@ -218,6 +219,7 @@ mm_server_create(const struct mm_settings *s, struct mm_store *store, struct mm_
         srv->env.tls_stats = env_tls_stats;
     }
     srv->env.arg = srv;
+    srv->env.prefix = mm_prefix_create(s->prefix_delimiter, s->detail_enabled, 0);
     if (s->auth_file != NULL) {
         srv->auth = mm_auth_load(s->auth_file, stderr);
         if (srv->auth == NULL) {
@@ -364,6 +366,7 @@ mm_server_destroy(struct mm_server **srvp)
     pthread_mutex_destroy(&srv->base_lock);
     mm_auth_free(&srv->auth);
     mm_tls_ctx_destroy(&srv->tls);
+    mm_prefix_destroy(&srv->env.prefix);
     if (srv->sasl_up) {
         mm_cmd_sasl_shutdown();
     }

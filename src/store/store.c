@@ -378,6 +378,7 @@ walk_one(void *arg, const struct mm_item *it)
     wi.atime = mm_item_load_atime(it);
     wi.cas = mm_item_cas(it);
     wi.size = (uint32_t)mm_item_total(it);
+    wi.vlen = mm_item_vlen(it);
     w->fn(w->arg, &wi);
     w->seen++;
 }
@@ -680,6 +681,25 @@ item_alloc(struct mm_store *st, const char *key, size_t nkey, uint32_t client_fl
 /* ------------------------------------------------------------------ */
 /* Operations                                                          */
 
+/* A fetch (get, touch, mg without u) as memcached records it: the first one
+ * only sets the fetched bit, each later one makes the item active and its
+ * last access now. Clients read both back ("mg h l", "me", metadump), so
+ * they follow memcached's rule rather than the eviction's coarser one: the
+ * eviction marks the item first, then the last access is set here.
+ * Caller holds the item's stripe lock. */
+static void
+note_fetch(struct mm_store *st, struct mm_item *it, mm_reltime_t now)
+{
+    bool again = (it->iflags & MM_ITEM_F_FETCHED) != 0;
+    mm_reltime_t at = again ? now : mm_item_load_atime(it);
+
+    mm_lru_bump(lru_item(st, it), it, now);
+    if (mm_item_load_atime(it) != at) {
+        mm_item_store_atime(it, at);
+    }
+    it->iflags |= again ? MM_ITEM_F_ACTIVE : MM_ITEM_F_FETCHED;
+}
+
 struct mm_item *
 mm_store_get(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, bool touch,
              mm_reltime_t new_exp, enum mm_store_get_result *why)
@@ -698,8 +718,7 @@ mm_store_get(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, boo
         } else {
             OP_INCR(st, it, get_hits);
         }
-        it->iflags |= (it->iflags & MM_ITEM_F_FETCHED) ? MM_ITEM_F_ACTIVE : MM_ITEM_F_FETCHED;
-        mm_lru_bump(lru_item(st, it), it, now);
+        note_fetch(st, it, now);
     }
     mm_ht_unlock(st->ht, h);
     if (why != NULL) {
@@ -760,12 +779,11 @@ mm_store_mget(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h,
         if (m->touch) {
             mm_item_store_exptime(it, m->new_exp);
             OP_INCR(st, it, touch_hits);
-        } else if (!m->created) {
+        } else if (!m->created && !m->peek) {
             OP_INCR(st, it, get_hits);
         }
-        if (!m->created) {
-            it->iflags |= (it->iflags & MM_ITEM_F_FETCHED) ? MM_ITEM_F_ACTIVE : MM_ITEM_F_FETCHED;
-            mm_lru_bump(lru_item(st, it), it, now);
+        if (!m->created && !m->no_bump && !m->peek) {
+            note_fetch(st, it, now);
         }
     }
     mm_ht_unlock(st->ht, h);
@@ -992,7 +1010,7 @@ mm_store_touch(struct mm_store *st, const char *key, size_t nkey, mm_hash_t h, m
     } else {
         mm_item_store_exptime(it, exptime);
         OP_INCR(st, it, touch_hits);
-        mm_lru_bump(lru_item(st, it), it, now);
+        note_fetch(st, it, now);
     }
     mm_ht_unlock(st->ht, h);
     return rc;
