@@ -46,7 +46,6 @@ struct mm_page {
     uint32_t carved; /* chunks cut from the page so far (lazily, in order) */
     uint32_t anext;  /* class's list of pages with room: page index + 1; 0 ends */
     uint32_t aprev;
-    uint32_t slot;    /* index in the class's page array */
     uint8_t cls;      /* holding class; 0 in the pool */
     uint8_t state;    /* enum mm_page_state */
     uint8_t in_avail; /* on the class's list of pages with room */

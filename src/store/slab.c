@@ -254,7 +254,6 @@ attach_locked(struct mm_slab *sl, unsigned id, uint32_t pg)
     d->nfree = 0;
     d->live = 0;
     d->carved = 0;
-    d->slot = c->npages;
     __atomic_store_n(&d->cls, (uint8_t)id, __ATOMIC_RELAXED);
     __atomic_store_n(&d->state, (uint8_t)MM_PAGE_USED, __ATOMIC_RELAXED);
     c->pages[c->npages++] = pg;
@@ -424,7 +423,6 @@ mm_slab_detach(struct mm_slab *sl, unsigned id, uint64_t near, char **first, uin
      * page, which only moves where the next sweep starts. */
     for (i = slot; i + 1 < c->npages; i++) {
         c->pages[i] = c->pages[i + 1];
-        page_of(sl, c->pages[i])->slot = i;
     }
     c->npages--;
     if (d->in_avail) {
