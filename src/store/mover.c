@@ -436,11 +436,7 @@ give_back_free(struct mm_store *st)
     unsigned c;
 
     for (c = 1; c <= st->slab.nclasses && moved < MOVES_PER_TICK; c++) {
-        struct mm_slab_class_stats cs;
-
-        mm_slab_class_stats(&st->slab, c, &cs);
-        if (cs.npages > 0 &&
-            cs.free_chunks + cs.free_end >= (uint64_t)FREE_PAGES_SURPLUS * cs.perslab) {
+        if (class_pages(st, c) > 0 && class_room(st, c) >= FREE_PAGES_SURPLUS) {
             (void)mm_mover_move_page(st, c, true, true);
             moved++;
         }
