@@ -42,7 +42,9 @@
     X(curr_connections)                                                                            \
     X(idle_kicks)                                                                                  \
     X(response_obj_oom)                                                                            \
-    X(read_buf_oom)
+    X(read_buf_oom)                                                                                \
+    X(unexpected_napi_ids)                                                                         \
+    X(round_robin_fallback)
 
 struct mm_stats {
 #define MM_STATS_X_FIELD(name) uint64_t name;

@@ -109,8 +109,8 @@ general_log(struct general *g)
         if (g->env->tls_stats != NULL) {
             g->env->tls_stats(g->env->arg, emit_line, g->out);
         }
-        mm_text_stat(g->out, "unexpected_napi_ids", "0");
-        mm_text_stat(g->out, "round_robin_fallback", "0");
+        stat_u64(g->out, "unexpected_napi_ids", g->sum->unexpected_napi_ids);
+        stat_u64(g->out, "round_robin_fallback", g->sum->round_robin_fallback);
     }
 }
 

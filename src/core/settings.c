@@ -110,11 +110,7 @@ static const struct xopt xopts[] = {
 #undef XOPT_ROW
 };
 
-/* Short flags that are accepted and noted (no effect in mmem). Their noted
- * ids come after the -o options. */
-enum { NOTE_FLAG_N = XOPT_COUNT, NOTE_COUNT };
-
-_Static_assert(NOTE_COUNT < UINT16_MAX, "noted ids fit in uint16_t");
+_Static_assert(XOPT_COUNT < UINT16_MAX, "noted ids fit in uint16_t");
 
 static const char *const ssl_versions[] = {"tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"};
 
@@ -191,13 +187,7 @@ mm_settings_noted(const struct mm_settings *s, int i)
         return NULL;
     }
     id = s->noted[i];
-    if (id < XOPT_COUNT) {
-        return xopts[id].name;
-    }
-    if (id == NOTE_FLAG_N) {
-        return "-N";
-    }
-    return NULL;
+    return id < XOPT_COUNT ? xopts[id].name : NULL;
 }
 
 /* ---- defaults ----------------------------------------------------------- */
@@ -871,7 +861,8 @@ mm_settings_usage(FILE *out)
         fprintf(out, "-Z, --enable-ssl          TLS on every TCP listener (see ssl_* below)\n");
     }
     fprintf(out,
-            "-N, --napi-ids=<num>      NAPI ids (accepted, no effect)\n"
+            "-N, --napi-ids=<num>      NAPI ids: a connection goes to the worker of its\n"
+            "                          receive queue's NAPI id (round robin for id 0)\n"
             "    --ready-fd=<fd>       (mmem) once listening, write the TCP port and a newline\n"
             "                          to this file descriptor\n"
             "-o, --extended            extended options, comma separated, key or key=value:\n");
@@ -1255,7 +1246,6 @@ parse_one(struct mm_settings *s, int c, const char *arg, FILE *out, FILE *err)
             fprintf(err, "Maximum number of NAPI IDs must be greater than 0\n");
             return fail(s, 1);
         }
-        note(s, NOTE_FLAG_N);
         break;
     case OPT_READY_FD: {
         uint64_t fd;

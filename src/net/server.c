@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,8 @@
  * of its text tests against "0.1.0"), so mmem reports the memcached release
  * whose behaviour it reproduces; -V still prints mmem's own version. */
 #define SERVER_COMPAT_VERSION "1.6.18"
+/* -N is at most -t, and -t at most a few hundred in practice. */
+#define MM_SERVER_NAPI_MAX 1024
 
 struct mm_server {
     const struct mm_settings *s;
@@ -47,8 +50,10 @@ struct mm_server {
     struct mm_udp_socks udp; /* the bound sockets; workers use dup()s */
     struct mm_worker **workers;
     unsigned nworkers;
-    unsigned next_worker; /* round robin; acceptor thread only */
-    unsigned long live;   /* open client connections (atomic) */
+    unsigned next_worker;              /* round robin; acceptor thread only */
+    unsigned napi[MM_SERVER_NAPI_MAX]; /* -N: NAPI ids seen, in order; acceptor only */
+    unsigned nnapi;
+    unsigned long live; /* open client connections (atomic) */
     struct mm_stats acceptor_stats;
     pthread_mutex_t base_lock; /* guards base */
     struct mm_stats base;      /* totals at the last "stats reset" */
@@ -173,13 +178,49 @@ env_shutdown(void *arg, bool graceful)
     (void)kill(getpid(), graceful ? SIGUSR1 : SIGTERM);
 }
 
+/* -N: the worker for a socket by the NAPI id of the receive queue it came
+ * in on, as memcached picks its thread: each new id gets the next worker,
+ * up to -N ids. An id of 0 (no busy-polling queue, as on loopback) falls
+ * back to round robin (round_robin_fallback), and so does an id past the
+ * first -N (unexpected_napi_ids). -1: round robin. Acceptor thread only. */
+static int
+napi_worker(struct mm_server *srv, int fd)
+{
+    unsigned id = 0;
+    socklen_t len = sizeof(id);
+    unsigned i;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len) != 0 || id == 0) {
+        MM_STAT_INCR(&srv->acceptor_stats, round_robin_fallback);
+        return -1;
+    }
+    for (i = 0; i < srv->nnapi; i++) {
+        if (srv->napi[i] == id) {
+            return (int)(i % srv->nworkers);
+        }
+    }
+    if (srv->nnapi < (unsigned)srv->s->compat.num_napi_ids && srv->nnapi < MM_SERVER_NAPI_MAX) {
+        srv->napi[srv->nnapi] = id;
+        return (int)(srv->nnapi++ % srv->nworkers);
+    }
+    MM_STAT_INCR(&srv->acceptor_stats, unexpected_napi_ids);
+    return -1;
+}
+
 static void
 handoff(void *arg, int fd, enum mm_conn_transport transport, const char *listen_name)
 {
     struct mm_server *srv = arg;
-    struct mm_worker *w = srv->workers[srv->next_worker];
+    int napi =
+        srv->s->compat.num_napi_ids > 0 && transport != MM_CONN_UNIX ? napi_worker(srv, fd) : -1;
+    struct mm_worker *w;
 
-    srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+    if (napi >= 0) {
+        w = srv->workers[napi];
+    } else {
+        w = srv->workers[srv->next_worker];
+        srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+    }
     mm_worker_handoff(w, fd, transport, listen_name);
 }
 

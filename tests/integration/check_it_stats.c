@@ -549,6 +549,64 @@ START_TEST(test_sizes_switch)
 }
 END_TEST
 
+/* -N: on loopback every socket's NAPI id is 0, so each connection is
+ * handed out round robin and counted in round_robin_fallback, on both
+ * servers alike. */
+static long long
+napi_count(struct mm_tclient *c, const char *name)
+{
+    struct mm_tstats st;
+    long long v;
+
+    ck_assert(mm_tclient_stats(c, NULL, &st) == 0);
+    v = mm_tstats_num(&st, name);
+    mm_tstats_free(&st);
+    return v;
+}
+
+static void
+napi_deltas(const struct mm_tserver *srv, long long *fallback, long long *unexpected)
+{
+    struct mm_tclient a;
+    struct mm_tclient more[3];
+    long long f0;
+    long long u0;
+    unsigned i;
+
+    ck_assert(mm_tclient_connect(&a, srv->host, srv->port) == 0);
+    f0 = napi_count(&a, "round_robin_fallback");
+    u0 = napi_count(&a, "unexpected_napi_ids");
+    for (i = 0; i < 3; i++) {
+        ck_assert(mm_tclient_connect(&more[i], srv->host, srv->port) == 0);
+        ck_assert(mm_tclient_cmd(&more[i], "version\r\n", "VERSION 1.6.18\r\n"));
+    }
+    *fallback = napi_count(&a, "round_robin_fallback") - f0;
+    *unexpected = napi_count(&a, "unexpected_napi_ids") - u0;
+    for (i = 0; i < 3; i++) {
+        mm_tclient_close(&more[i]);
+    }
+    mm_tclient_close(&a);
+}
+
+START_TEST(test_napi_fallback)
+{
+    static const char *const args[] = {"-t", "2", "-N", "2", NULL};
+    long long ref_f;
+    long long ref_u;
+    long long tgt_f;
+    long long tgt_u;
+
+    ck_assert(mm_tserver_start(&fs_ref, MM_TSERVER_MEMCACHED, 0, args) == 0);
+    ck_assert(mm_tserver_start(&fs_tgt, MM_TSERVER_TARGET, 0, args) == 0);
+    napi_deltas(&fs_ref, &ref_f, &ref_u);
+    napi_deltas(&fs_tgt, &tgt_f, &tgt_u);
+    ck_assert_int_eq(tgt_f, ref_f);
+    ck_assert_int_eq(tgt_u, ref_u);
+    ck_assert_int_eq(tgt_f, 3);
+    flagset_stop();
+}
+END_TEST
+
 /* ---- counters: target only, one fresh server per test ------------------ */
 
 static struct mm_tserver cnt_srv;
@@ -806,6 +864,7 @@ stats_suite(bool with_ref)
         tcase_set_timeout(tc, 30);
         tcase_add_loop_test(tc, test_flagset_names, 0, NFLAGSETS);
         tcase_add_loop_test(tc, test_sizes_switch, 0, 2);
+        tcase_add_test(tc, test_napi_fallback);
         suite_add_tcase(s, tc);
     }
     tc = tcase_create("counters");
