@@ -42,6 +42,8 @@ store_cfg_from_settings(struct mm_store_cfg *cfg, const struct mm_settings *s,
     cfg->clock = clock;
     cfg->track_sizes = s->track_sizes;
     cfg->crawler_off = !s->compat.lru_crawler;
+    cfg->slab_sizes = s->slab_size;
+    cfg->nslab_sizes = s->nslab_sizes;
     cfg->crawler_sleep_us = (unsigned)s->compat.lru_crawler_sleep;
     cfg->crawler_tocrawl = s->compat.lru_crawler_tocrawl;
     cfg->reassign_off = !s->compat.slab_reassign;

@@ -52,8 +52,8 @@ struct mm_settings_compat {
     int temporary_ttl;            /* 61 */
     uint32_t watcher_logbuf_size; /* bytes (given in KB) */
     uint32_t worker_logbuf_size;  /* bytes (given in KB) */
-    const char *slab_sizes;
-    uint32_t sock_cookie_id; /* SO_MARK of listening sockets, 0 = none */
+    const char *slab_sizes;       /* as given; parsed into slab_size[] by mm_settings_check */
+    uint32_t sock_cookie_id;      /* SO_MARK of listening sockets, 0 = none */
     bool drop_privileges;
     /* extstore */
     const char *ext_path;
@@ -84,6 +84,9 @@ struct mm_settings_compat {
     bool ssl_kernel_tls;
     int num_napi_ids; /* -N, 0 = unset */
 };
+
+/* memcached takes at most this many -o slab_sizes entries. */
+#define MM_SETTINGS_SLAB_SIZES_MAX 62
 
 struct mm_settings {
     /* transports */
@@ -122,8 +125,12 @@ struct mm_settings {
     bool use_cas;               /* true unless -C */
     size_t slab_chunk_size_max; /* -o slab_chunk_max, bytes; default item_size_max/2 */
     size_t slab_page_size;      /* 1 MB, or -I when larger (set by mm_settings_check) */
-    int hashpower_init;         /* -o hashpower, 0 = default */
-    bool hash_expand;           /* false with -o no_hashexpand */
+    /* -o slab_sizes, parsed by mm_settings_check: the chunk sizes of the
+     * classes below slab_chunk_max (0 of them: mmem's own table). */
+    uint32_t slab_size[MM_SETTINGS_SLAB_SIZES_MAX];
+    unsigned nslab_sizes;
+    int hashpower_init; /* -o hashpower, 0 = default */
+    bool hash_expand;   /* false with -o no_hashexpand */
 
     /* connections and threads */
     int maxconns;                            /* -c, default 1024 */

@@ -79,6 +79,8 @@ struct mm_store_cfg {
     double slab_automove_ratio;    /* 0 = 0.8 */
     unsigned slab_automove_window; /* samples (ticks of 100 ms); 0 = 30 */
     uint32_t temporary_ttl;        /* > 0: items with a TTL up to this are never evicted */
+    const uint32_t *slab_sizes;    /* -o slab_sizes: the classes below slab_chunk_max */
+    unsigned nslab_sizes;          /* 0: mmem's own table */
 };
 
 /* Zeroed fields of a cfg mean: factor 1.25, chunk_min 48, item_size_max 1 MB,

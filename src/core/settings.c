@@ -75,7 +75,7 @@
     X(NO_SLAB_AUTOMOVE, "no_slab_automove", true)                                                  \
     X(SLAB_AUTOMOVE_RATIO, "slab_automove_ratio", true)                                            \
     X(SLAB_AUTOMOVE_WINDOW, "slab_automove_window", true)                                          \
-    X(SLAB_SIZES, "slab_sizes", false)                                                             \
+    X(SLAB_SIZES, "slab_sizes", true)                                                              \
     X(INLINE_ASCII_RESP, "inline_ascii_resp", true)                                                \
     X(NO_INLINE_ASCII_RESP, "no_inline_ascii_resp", true)                                          \
     X(NO_DROP_PRIVILEGES, "no_drop_privileges", true)                                              \
@@ -898,7 +898,9 @@ mm_settings_usage(FILE *out)
         "   - sock_cookie_id:      SO_MARK of the listening sockets, for firewalls\n"
         "   - no_drop_privileges:  no system call sandbox (mmem has none to drop)\n"
         "   - inline_ascii_resp, no_inline_ascii_resp, resp_obj_mem_limit: accepted and\n"
-        "                          ignored, as memcached 1.6 does\n");
+        "                          ignored, as memcached 1.6 does\n"
+        "   - slab_sizes:          the classes' chunk sizes, dash separated (above them\n"
+        "                          one class of slab_chunk_max)\n");
     if (SETTINGS_TLS) {
         fprintf(
             out,
@@ -919,7 +921,6 @@ mm_settings_usage(FILE *out)
             "  accepted for compatibility with memcached, checked, and without effect in mmem:\n"
             "   - lru_maintainer, no_lru_maintainer, hot_lru_pct, warm_lru_pct,\n"
             "     hot_max_factor, warm_max_factor\n"
-            "   - slab_sizes\n"
             "Environment: MEMCACHED_PORT_FILENAME=<file> gets \"TCP INET: <port>\" and\n"
             "\"UDP INET: <port>\" lines (INET6 for IPv6) for the ports bound.\n");
 }
@@ -1292,6 +1293,56 @@ mm_settings_parse(struct mm_settings *s, int argc, char **argv, FILE *out, FILE 
 
 /* ---- cross-field checks ------------------------------------------------- */
 
+/* -o slab_sizes=A-B-C: each a number (memcached's safe_strtoul; a word
+ * reads as 0) from -n to slab_chunk_max, each more than 8 bytes above the
+ * one before, at most MM_SETTINGS_SLAB_SIZES_MAX; empty entries are
+ * skipped, as strtok skips them. memcached's messages; 0 or -1. */
+static int
+parse_slab_sizes(struct mm_settings *s, FILE *err)
+{
+    const char *p = s->compat.slab_sizes;
+    uint32_t last = 0;
+
+    if (*p == '\0') {
+        return -1; /* memcached exits with no word */
+    }
+    s->nslab_sizes = 0;
+    while (*p != '\0') {
+        const char *end = strchr(p, '-');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        uint32_t size = 0;
+
+        if (len > 0) {
+            if (!mm_scan_u32(p, p + len, &size)) {
+                size = 0;
+            }
+            if (size < (uint32_t)s->chunk_size || size > s->slab_chunk_size_max) {
+                fprintf(err, "slab size %u is out of valid range\n", size);
+                return -1;
+            }
+            if (size <= last) {
+                fprintf(err,
+                        "slab size %u cannot be lower than or equal to a previous class size\n",
+                        size);
+                return -1;
+            }
+            if (size <= last + 8) {
+                fprintf(err, "slab size %u must be at least 8 bytes larger than previous class\n",
+                        size);
+                return -1;
+            }
+            if (s->nslab_sizes == MM_SETTINGS_SLAB_SIZES_MAX) {
+                fprintf(err, "too many slab classes specified\n");
+                return -1;
+            }
+            s->slab_size[s->nslab_sizes++] = size;
+            last = size;
+        }
+        p += len + (end != NULL ? 1 : 0);
+    }
+    return 0;
+}
+
 enum mm_settings_rc
 mm_settings_check(struct mm_settings *s, FILE *err)
 {
@@ -1342,6 +1393,9 @@ mm_settings_check(struct mm_settings *s, FILE *err)
     }
     if (c->temp_lru && !c->lru_maintainer) {
         fprintf(err, "temporary_ttl requires lru_maintainer to be enabled\n");
+        return fail(s, MM_SETTINGS_EX_USAGE);
+    }
+    if (c->slab_sizes != NULL && parse_slab_sizes(s, err) != 0) {
         return fail(s, MM_SETTINGS_EX_USAGE);
     }
     /* -U alone serves TCP on the UDP port too, as memcached does. */

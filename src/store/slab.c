@@ -75,6 +75,17 @@ build_classes(struct mm_slab *sl, const struct mm_slab_cfg *cfg)
     size_t covered = 0; /* largest fine class */
     unsigned id = 1;
 
+    if (cfg->nsizes > 0) {
+        /* The user's table, as memcached builds it from slab_sizes. */
+        unsigned i;
+
+        for (i = 0; i < cfg->nsizes && id < MM_SLAB_MAX_CLASSES; i++) {
+            add_class(sl, id++, (cfg->sizes[i] + align - 1) / align * align);
+        }
+        add_class(sl, id, last);
+        sl->nclasses = id;
+        return;
+    }
     if (cfg->fine_max > 0 && cfg->fine_step > 0) {
         size_t f = (cfg->fine_base + step - 1) / step * step;
 

@@ -64,6 +64,10 @@ struct mm_slab_cfg {
     size_t fine_max;
     size_t fine_step;
     bool prealloc; /* -L: every class gets its first page at start */
+    /* -o slab_sizes: these chunk sizes (rounded up to the alignment), then
+     * one class of chunk_max, instead of the computed table. */
+    const uint32_t *sizes;
+    unsigned nsizes;
 };
 
 /* Large item registry: a directory of blocks that never move, so a scanner

@@ -111,6 +111,8 @@ mm_store_create(const struct mm_store_cfg *cfg)
     scfg.page_size = st->cfg.slab_page_size;
     scfg.chunk_max = st->cfg.slab_chunk_max;
     scfg.prealloc = st->cfg.prealloc;
+    scfg.sizes = st->cfg.slab_sizes;
+    scfg.nsizes = st->cfg.nslab_sizes;
     if (mm_slab_init(&st->slab, &scfg) != 0) {
         mm_free(st);
         return NULL;

@@ -607,6 +607,49 @@ START_TEST(test_napi_fallback)
 }
 END_TEST
 
+/* -o slab_sizes: the same classes as memcached's, sizes and chunks per page
+ * (-L gives every class a page, so "stats slabs" lists them all). */
+static char *
+slab_table(const struct mm_tserver *srv)
+{
+    struct mm_tclient c;
+    struct mm_tstats st;
+    char *out = calloc(1, 4096);
+    size_t n = 0;
+    size_t i;
+
+    ck_assert_ptr_nonnull(out);
+    ck_assert(mm_tclient_connect(&c, srv->host, srv->port) == 0);
+    ck_assert(mm_tclient_stats(&c, "slabs", &st) == 0);
+    for (i = 0; i < st.n; i++) {
+        if (strstr(st.name[i], ":chunk_size") != NULL ||
+            strstr(st.name[i], ":chunks_per_page") != NULL) {
+            n += (size_t)snprintf(out + n, 4096 - n, "%s %s\n", st.name[i], st.value[i]);
+        }
+    }
+    mm_tstats_free(&st);
+    mm_tclient_close(&c);
+    return out;
+}
+
+START_TEST(test_slab_sizes_classes)
+{
+    static const char *const args[] = {"-L", "-m", "200", "-o", "slab_sizes=100-200-300", NULL};
+    char *ref;
+    char *tgt;
+
+    ck_assert(mm_tserver_start(&fs_ref, MM_TSERVER_MEMCACHED, 0, args) == 0);
+    ck_assert(mm_tserver_start(&fs_tgt, MM_TSERVER_TARGET, 0, args) == 0);
+    ref = slab_table(&fs_ref);
+    tgt = slab_table(&fs_tgt);
+    ck_assert_str_eq(tgt, ref);
+    ck_assert(strstr(tgt, "3:chunk_size 304\n") != NULL);
+    free(ref);
+    free(tgt);
+    flagset_stop();
+}
+END_TEST
+
 /* ---- counters: target only, one fresh server per test ------------------ */
 
 static struct mm_tserver cnt_srv;
@@ -865,6 +908,7 @@ stats_suite(bool with_ref)
         tcase_add_loop_test(tc, test_flagset_names, 0, NFLAGSETS);
         tcase_add_loop_test(tc, test_sizes_switch, 0, 2);
         tcase_add_test(tc, test_napi_fallback);
+        tcase_add_test(tc, test_slab_sizes_classes);
         suite_add_tcase(s, tc);
     }
     tc = tcase_create("counters");

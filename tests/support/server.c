@@ -510,8 +510,11 @@ mm_tserver_startl(struct mm_tserver *s, enum mm_tserver_kind kind, unsigned flag
     return mm_tserver_start(s, kind, flags, argv);
 }
 
+/* Wait for pid to exit: 0 (status set), -1 on error, 1 when timeout_ms
+ * passed first, or when ready_path (if not NULL) exists: the server is up
+ * and running, so waiting longer says nothing more. */
 static int
-reap(pid_t pid, int timeout_ms, int *status)
+reap_until(pid_t pid, int timeout_ms, const char *ready_path, int *status)
 {
     long deadline = now_ms() + timeout_ms;
 
@@ -524,11 +527,17 @@ reap(pid_t pid, int timeout_ms, int *status)
         if (r < 0 && errno != EINTR) {
             return -1;
         }
-        if (now_ms() >= deadline) {
+        if (now_ms() >= deadline || (ready_path != NULL && access(ready_path, F_OK) == 0)) {
             return 1;
         }
         mm_tserver_sleep_ms(5);
     }
+}
+
+static int
+reap(pid_t pid, int timeout_ms, int *status)
+{
+    return reap_until(pid, timeout_ms, NULL, status);
 }
 
 int
@@ -612,6 +621,13 @@ mm_tserver_stop(struct mm_tserver *s)
 int
 mm_tserver_run(const char *bin, const char *const *argv, int timeout_ms, char **out)
 {
+    return mm_tserver_run_until(bin, argv, timeout_ms, NULL, out);
+}
+
+int
+mm_tserver_run_until(const char *bin, const char *const *argv, int timeout_ms,
+                     const char *ready_path, char **out)
+{
     char path[64];
     int fd;
     pid_t pid;
@@ -645,7 +661,7 @@ mm_tserver_run(const char *bin, const char *const *argv, int timeout_ms, char **
         _exit(127);
     }
     close(fd);
-    if (reap(pid, timeout_ms, &status) != 0) {
+    if (reap_until(pid, timeout_ms, ready_path, &status) != 0) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         status = -1;

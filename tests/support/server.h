@@ -99,6 +99,10 @@ char *mm_tserver_read_log(const struct mm_tserver *s);
  * stderr into *out (malloc'd, NUL-terminated). Gives up after timeout_ms
  * (SIGKILL). Returns the wait status, or -1 on timeout/spawn failure. */
 int mm_tserver_run(const char *bin, const char *const *argv, int timeout_ms, char **out);
+/* The same, but a server still running is stopped as soon as ready_path
+ * exists (it has finished starting up), and only then after timeout_ms. */
+int mm_tserver_run_until(const char *bin, const char *const *argv, int timeout_ms,
+                         const char *ready_path, char **out);
 
 /* Remember a pid that must be SIGKILLed if this test process exits early
  * (e.g. a daemonized server whose parent is gone). */

@@ -410,6 +410,17 @@ static const struct {
     {{"-p", "70000"}, "ERROR: Invalid port number 70000.\n", 64},
     {{"-p", "65536"}, "ERROR: Invalid port number 65536.\n", 64},
     {{"-U", "65536"}, "ERROR: Invalid port number 65536.\n", 64}, /* -U alone: TCP too */
+    {{"-o", "slab_sizes=100-50"},
+     "slab size 50 cannot be lower than or equal to a previous class size\n",
+     64},
+    {{"-o", "slab_sizes=100-104"},
+     "slab size 104 must be at least 8 bytes larger than previous class\n",
+     64},
+    {{"-o", "slab_sizes=47-200"}, "slab size 47 is out of valid range\n", 64},
+    {{"-o", "slab_sizes=100-524289"}, "slab size 524289 is out of valid range\n", 64},
+    {{"-o", "slab_sizes=100x-200"}, "slab size 0 is out of valid range\n", 64},
+    {{"-o", "slab_sizes=-5-200"}, "slab size 5 is out of valid range\n", 64},
+    {{"-o", "slab_sizes="}, "", 64},
     {{"-N", "0"}, "Maximum number of NAPI IDs must be greater than 0\n", 1},
     {{"-N", "5"}, "Number of napi_ids(5) cannot be greater than number of threads(4)\n", 64},
     {{"-Q"}, "mmem: invalid option -- 'Q'\nIllegal argument \"?\"\n", 1},
@@ -815,6 +826,31 @@ START_TEST(test_xopts_mmem_only_refused)
 END_TEST
 
 /* What -h says about TLS, in a build with it only. */
+START_TEST(test_slab_sizes)
+{
+    char many[16 + 63 * 6];
+    size_t n = (size_t)snprintf(many, sizeof(many), "slab_sizes=");
+    unsigned i;
+
+    run("-o", "slab_sizes=+100--200-300-", NULL);
+    expect_ok();
+    ck_assert_uint_eq(R.s.nslab_sizes, 3);
+    ck_assert_uint_eq(R.s.slab_size[0], 100);
+    ck_assert_uint_eq(R.s.slab_size[1], 200);
+    ck_assert_uint_eq(R.s.slab_size[2], 300);
+    /* 62 sizes are taken, the 63rd is one too many (memcached's bound). */
+    for (i = 0; i < 63; i++) {
+        n += (size_t)snprintf(many + n, sizeof(many) - n, "%s%u", i ? "-" : "", 100u + 16u * i);
+    }
+    run("-o", many, NULL);
+    expect_fail("too many slab classes specified\n", MM_SETTINGS_EX_USAGE);
+    many[strlen(many) - 5] = '\0'; /* drop the last, "-1092" */
+    run("-o", many, NULL);
+    expect_ok();
+    ck_assert_uint_eq(R.s.nslab_sizes, 62);
+}
+END_TEST
+
 START_TEST(test_xopts_noted)
 {
     run("-o", "lru_crawler,slab_reassign,lru_crawler,hash_algorithm=xxh3", "-N", "2", "-o",
@@ -1220,6 +1256,7 @@ settings_suite(void)
     tcase_add_test(to, test_xopts_applied);
     tcase_add_test(to, test_xopts_mmem_only_refused);
     tcase_add_test(to, test_xopts_noted);
+    tcase_add_test(to, test_slab_sizes);
     tcase_add_loop_test(to, test_xopts_every_memcached_option_accepted, 0,
                         (int)(sizeof(every_xopt) / sizeof(every_xopt[0])));
     tcase_add_test(to, test_no_modern);

@@ -294,6 +294,31 @@ START_TEST(test_large_with)
 }
 END_TEST
 
+START_TEST(test_given_sizes)
+{
+    static const uint32_t sizes[] = {100, 200, 300};
+    struct mm_slab sl;
+    struct mm_slab_cfg c;
+
+    /* -o slab_sizes: those chunks (8-byte aligned), then chunk_max, with
+     * memcached's chunks per page. */
+    cfg_default(&c, 64u << 20);
+    c.sizes = sizes;
+    c.nsizes = 3;
+    ck_assert_int_eq(mm_slab_init(&sl, &c), 0);
+    ck_assert_uint_eq(sl.nclasses, 4);
+    ck_assert_uint_eq(sl.cls[1].size, 104);
+    ck_assert_uint_eq(sl.cls[1].perslab, 10082);
+    ck_assert_uint_eq(sl.cls[2].size, 200);
+    ck_assert_uint_eq(sl.cls[3].size, 304);
+    ck_assert_uint_eq(sl.cls[3].perslab, 3449);
+    ck_assert_uint_eq(sl.cls[4].size, 524288);
+    ck_assert_uint_eq(mm_slab_class(&sl, 105), 2);
+    ck_assert_uint_eq(mm_slab_class(&sl, 305), 4);
+    mm_slab_fini(&sl);
+}
+END_TEST
+
 START_TEST(test_prealloc)
 {
     struct mm_slab sl;
@@ -557,6 +582,7 @@ slab_suite(void)
     tcase_add_test(tc, test_limit);
     tcase_add_test(tc, test_large);
     tcase_add_test(tc, test_prealloc);
+    tcase_add_test(tc, test_given_sizes);
     tcase_add_test(tc, test_handles_roundtrip);
     tcase_add_test(tc, test_shift_rule);
     tcase_add_test(tc, test_large_slots_reused);
